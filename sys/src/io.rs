@@ -1,0 +1,149 @@
+//! File descriptors, `read`/`write`, and `ufmt` writers for standard output and error.
+
+use crate::arch::{check, nr, syscall1, syscall2, syscall3};
+use crate::{Errno, Result};
+
+/// A file descriptor that somebody else owns (borrowed, copyable).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Fd(i32);
+
+impl Fd {
+    /// Standard input.
+    pub const STDIN: Fd = Fd(0);
+    /// Standard output.
+    pub const STDOUT: Fd = Fd(1);
+    /// Standard error.
+    pub const STDERR: Fd = Fd(2);
+
+    /// Borrows a raw descriptor number.
+    pub const fn from_raw(raw: i32) -> Self {
+        Fd(raw)
+    }
+
+    /// The raw descriptor number.
+    pub const fn raw(self) -> i32 {
+        self.0
+    }
+
+    #[inline]
+    pub(crate) fn arg(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A file descriptor this value owns: closed when dropped.
+#[derive(PartialEq, Eq, Debug)]
+pub struct OwnedFd(i32);
+
+impl OwnedFd {
+    /// Takes ownership of a descriptor the kernel just returned.
+    #[inline]
+    pub(crate) fn from_ret(ret: usize) -> Self {
+        OwnedFd(ret as i32)
+    }
+
+    /// Takes ownership of a raw descriptor (it is closed when the value is dropped).
+    pub const fn from_raw(raw: i32) -> Self {
+        OwnedFd(raw)
+    }
+
+    /// Borrows the descriptor.
+    #[inline]
+    pub fn fd(&self) -> Fd {
+        Fd(self.0)
+    }
+
+    /// Gives up ownership without closing.
+    pub fn into_raw(self) -> i32 {
+        let raw = self.0;
+        core::mem::forget(self);
+        raw
+    }
+}
+
+impl Drop for OwnedFd {
+    fn drop(&mut self) {
+        // An error from close (EINTR, EIO on some file systems) leaves nothing to retry: the
+        // descriptor is released either way on Linux.
+        let _ = close_raw(self.0);
+    }
+}
+
+fn close_raw(fd: i32) -> Result<()> {
+    // SAFETY: close(2) takes a number; closing an unowned descriptor would be a logic error,
+    // not memory unsafety, and only `OwnedFd` calls this.
+    check(unsafe { syscall1(nr(libc::SYS_close), fd as usize) }).map(drop)
+}
+
+/// `ssize_t read(int fd, void *buf, size_t count)`: reads into `buf`, returns the count.
+pub fn read(fd: Fd, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into the live, exclusive buffer.
+    check(unsafe {
+        syscall3(
+            nr(libc::SYS_read),
+            fd.arg(),
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
+    })
+}
+
+/// `ssize_t write(int fd, const void *buf, size_t count)`: writes from `buf`, returns the count.
+pub fn write(fd: Fd, buf: &[u8]) -> Result<usize> {
+    // SAFETY: the kernel reads at most `buf.len()` bytes of the live buffer.
+    check(unsafe {
+        syscall3(
+            nr(libc::SYS_write),
+            fd.arg(),
+            buf.as_ptr() as usize,
+            buf.len(),
+        )
+    })
+}
+
+/// Writes all of `buf`, retrying short writes and `EINTR`.
+pub fn write_all(fd: Fd, mut buf: &[u8]) -> Result<()> {
+    while !buf.is_empty() {
+        match write(fd, buf) {
+            Ok(0) => return Err(Errno::EIO),
+            Ok(n) => buf = &buf[n..],
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// `int pipe2(int fds[2], int flags)`: returns the read and the write end.
+pub fn pipe2(flags: i32) -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0i32; 2];
+    // SAFETY: the kernel writes two ints into the live array.
+    check(unsafe {
+        syscall2(
+            nr(libc::SYS_pipe2),
+            fds.as_mut_ptr() as usize,
+            flags as usize,
+        )
+    })?;
+    Ok((OwnedFd(fds[0]), OwnedFd(fds[1])))
+}
+
+/// A `ufmt` writer for a descriptor: `uwriteln!(Writer(Fd::STDERR), "…")`.
+pub struct Writer(pub Fd);
+
+impl ufmt::uWrite for Writer {
+    type Error = Errno;
+    fn write_str(&mut self, s: &str) -> Result<()> {
+        write_all(self.0, s.as_bytes())
+    }
+}
+
+/// Standard output as a `ufmt` writer.
+pub fn stdout() -> Writer {
+    Writer(Fd::STDOUT)
+}
+
+/// Standard error as a `ufmt` writer.
+pub fn stderr() -> Writer {
+    Writer(Fd::STDERR)
+}

@@ -1,0 +1,266 @@
+//! Sockets: IPv4, IPv6 and netlink, through the kernel's own structures from `libc`.
+
+use crate::arch::{check, nr, syscall2, syscall3, syscall5, syscall6};
+use crate::io::Fd;
+use crate::{OwnedFd, Result};
+use core::mem::size_of;
+
+/// A socket address the kernel understands: a `sockaddr_*` structure.
+///
+/// # Safety
+/// Implementors are `#[repr(C)]` kernel socket address structures whose first field is the
+/// address family, so the kernel may read `size_of::<Self>()` bytes from them.
+pub unsafe trait SocketAddress: Sized {}
+
+// SAFETY: the kernel's own `sockaddr_in`, from `libc`.
+unsafe impl SocketAddress for libc::sockaddr_in {}
+// SAFETY: the kernel's own `sockaddr_in6`, from `libc`.
+unsafe impl SocketAddress for libc::sockaddr_in6 {}
+// SAFETY: the kernel's own `sockaddr_nl`, from `libc`.
+unsafe impl SocketAddress for libc::sockaddr_nl {}
+
+/// An IPv4 socket address; `ip` and `port` in the order they are written (network order
+/// is applied here).
+pub fn sockaddr_in(ip: [u8; 4], port: u16) -> libc::sockaddr_in {
+    // SAFETY: an all-zero `sockaddr_in` is valid (plain integers).
+    let mut addr: libc::sockaddr_in = unsafe { core::mem::zeroed() };
+    addr.sin_family = libc::AF_INET as libc::sa_family_t;
+    addr.sin_port = port.to_be();
+    addr.sin_addr.s_addr = u32::from_ne_bytes(ip);
+    addr
+}
+
+/// An IPv6 socket address with its scope (interface index, 0 for none).
+pub fn sockaddr_in6(ip: [u8; 16], port: u16, scope_id: u32) -> libc::sockaddr_in6 {
+    // SAFETY: an all-zero `sockaddr_in6` is valid (plain integers).
+    let mut addr: libc::sockaddr_in6 = unsafe { core::mem::zeroed() };
+    addr.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+    addr.sin6_port = port.to_be();
+    addr.sin6_addr.s6_addr = ip;
+    addr.sin6_scope_id = scope_id;
+    addr
+}
+
+/// A netlink socket address: `pid` 0 is the kernel (or "let the kernel choose" in `bind`).
+pub fn sockaddr_nl(pid: u32, groups: u32) -> libc::sockaddr_nl {
+    // SAFETY: an all-zero `sockaddr_nl` is valid (plain integers).
+    let mut addr: libc::sockaddr_nl = unsafe { core::mem::zeroed() };
+    addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    addr.nl_pid = pid;
+    addr.nl_groups = groups;
+    addr
+}
+
+/// Room for any socket address the kernel reports (`recvfrom`, `getsockname`).
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub struct AnyAddress {
+    storage: libc::sockaddr_storage,
+    len: libc::socklen_t,
+}
+
+impl AnyAddress {
+    /// Empty storage, ready for the kernel to fill.
+    pub fn new() -> Self {
+        // SAFETY: an all-zero `sockaddr_storage` is valid (plain integers).
+        AnyAddress {
+            storage: unsafe { core::mem::zeroed() },
+            len: 0,
+        }
+    }
+
+    /// The address family (`AF_INET`, `AF_INET6`, …).
+    pub fn family(&self) -> i32 {
+        i32::from(self.storage.ss_family)
+    }
+
+    /// The bytes the kernel wrote.
+    pub fn as_bytes(&self) -> &[u8] {
+        let len = (self.len as usize).min(size_of::<libc::sockaddr_storage>());
+        // SAFETY: `storage` is plain old data of at least `len` bytes.
+        unsafe { core::slice::from_raw_parts((&raw const self.storage).cast::<u8>(), len) }
+    }
+
+    /// The IPv4 address, if it is one.
+    pub fn as_v4(&self) -> Option<libc::sockaddr_in> {
+        (self.family() == libc::AF_INET).then(|| {
+            // SAFETY: the family says the storage holds a `sockaddr_in`, which it can hold.
+            unsafe { core::ptr::read_unaligned((&raw const self.storage).cast()) }
+        })
+    }
+
+    /// The IPv6 address, if it is one.
+    pub fn as_v6(&self) -> Option<libc::sockaddr_in6> {
+        (self.family() == libc::AF_INET6).then(|| {
+            // SAFETY: the family says the storage holds a `sockaddr_in6`, which it can hold.
+            unsafe { core::ptr::read_unaligned((&raw const self.storage).cast()) }
+        })
+    }
+
+    /// The port, for IPv4 and IPv6 addresses (host order).
+    pub fn port(&self) -> Option<u16> {
+        self.as_v4()
+            .map(|a| u16::from_be(a.sin_port))
+            .or_else(|| self.as_v6().map(|a| u16::from_be(a.sin6_port)))
+    }
+}
+
+impl Default for AnyAddress {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `int socket(int domain, int type, int protocol)`. `SOCK_CLOEXEC` is always added.
+pub fn socket(domain: i32, kind: i32, protocol: i32) -> Result<OwnedFd> {
+    // SAFETY: plain integer arguments.
+    let ret = unsafe {
+        syscall3(
+            nr(libc::SYS_socket),
+            domain as usize,
+            (kind | libc::SOCK_CLOEXEC) as usize,
+            protocol as usize,
+        )
+    };
+    check(ret).map(OwnedFd::from_ret)
+}
+
+/// `int bind(int fd, const struct sockaddr *addr, socklen_t len)`.
+pub fn bind<A: SocketAddress>(fd: Fd, addr: &A) -> Result<()> {
+    // SAFETY: `addr` is a live kernel socket address of `size_of::<A>()` bytes (trait contract).
+    let ret = unsafe {
+        syscall3(
+            nr(libc::SYS_bind),
+            fd.arg(),
+            (addr as *const A) as usize,
+            size_of::<A>(),
+        )
+    };
+    check(ret).map(drop)
+}
+
+/// `int connect(int fd, const struct sockaddr *addr, socklen_t len)`.
+pub fn connect<A: SocketAddress>(fd: Fd, addr: &A) -> Result<()> {
+    // SAFETY: `addr` is a live kernel socket address of `size_of::<A>()` bytes (trait contract).
+    let ret = unsafe {
+        syscall3(
+            nr(libc::SYS_connect),
+            fd.arg(),
+            (addr as *const A) as usize,
+            size_of::<A>(),
+        )
+    };
+    check(ret).map(drop)
+}
+
+/// `ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+/// socklen_t tolen)`; `to` is `None` on a connected socket.
+pub fn sendto<A: SocketAddress>(fd: Fd, buf: &[u8], flags: i32, to: Option<&A>) -> Result<usize> {
+    let (to_ptr, to_len) = match to {
+        Some(addr) => ((addr as *const A) as usize, size_of::<A>()),
+        None => (0, 0),
+    };
+    // SAFETY: the kernel reads `buf.len()` bytes of the live buffer and, if given, the live
+    // socket address (trait contract).
+    let ret = unsafe {
+        syscall6(
+            nr(libc::SYS_sendto),
+            fd.arg(),
+            buf.as_ptr() as usize,
+            buf.len(),
+            flags as usize,
+            to_ptr,
+            to_len,
+        )
+    };
+    check(ret)
+}
+
+/// `ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *from,
+/// socklen_t *fromlen)`: receives into `buf` and, if given, records the sender.
+pub fn recvfrom(
+    fd: Fd,
+    buf: &mut [u8],
+    flags: i32,
+    from: Option<&mut AnyAddress>,
+) -> Result<usize> {
+    let (from_ptr, len_ptr) = match from {
+        Some(any) => {
+            any.len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            ((&raw mut any.storage) as usize, (&raw mut any.len) as usize)
+        }
+        None => (0, 0),
+    };
+    // SAFETY: the kernel writes at most `buf.len()` bytes into the exclusive buffer and at
+    // most `len` bytes of address into the exclusive storage, then the length.
+    let ret = unsafe {
+        syscall6(
+            nr(libc::SYS_recvfrom),
+            fd.arg(),
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+            flags as usize,
+            from_ptr,
+            len_ptr,
+        )
+    };
+    check(ret)
+}
+
+/// `int setsockopt(int fd, int level, int name, const void *value, socklen_t len)` for an
+/// `int`-sized option (`SO_MARK`, `SO_REUSEADDR`, …).
+pub fn setsockopt_u32(fd: Fd, level: i32, name: i32, value: u32) -> Result<()> {
+    // SAFETY: the kernel reads four bytes of the live local.
+    let ret = unsafe {
+        syscall5(
+            nr(libc::SYS_setsockopt),
+            fd.arg(),
+            level as usize,
+            name as usize,
+            (&raw const value) as usize,
+            size_of::<u32>(),
+        )
+    };
+    check(ret).map(drop)
+}
+
+/// `int getsockopt(int fd, int level, int name, void *value, socklen_t *len)` for an
+/// `int`-sized option.
+pub fn getsockopt_u32(fd: Fd, level: i32, name: i32) -> Result<u32> {
+    let mut value = 0u32;
+    let mut len = size_of::<u32>() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` (four) bytes into the live local, then `len`.
+    let ret = unsafe {
+        syscall5(
+            nr(libc::SYS_getsockopt),
+            fd.arg(),
+            level as usize,
+            name as usize,
+            (&raw mut value) as usize,
+            (&raw mut len) as usize,
+        )
+    };
+    check(ret).map(|_| value)
+}
+
+/// `int getsockname(int fd, struct sockaddr *addr, socklen_t *len)`: the local address.
+pub fn getsockname(fd: Fd) -> Result<AnyAddress> {
+    let mut any = AnyAddress::new();
+    any.len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into the live storage, then `len`.
+    let ret = unsafe {
+        syscall3(
+            nr(libc::SYS_getsockname),
+            fd.arg(),
+            (&raw mut any.storage) as usize,
+            (&raw mut any.len) as usize,
+        )
+    };
+    check(ret).map(|_| any)
+}
+
+/// `int shutdown(int fd, int how)`.
+pub fn shutdown(fd: Fd, how: i32) -> Result<()> {
+    // SAFETY: plain integer arguments.
+    check(unsafe { syscall2(nr(libc::SYS_shutdown), fd.arg(), how as usize) }).map(drop)
+}
