@@ -1,1 +1,138 @@
-//! Helpers shared by the integration tests.
+//! What the integration tests share: where the built artifacts are, how to run one for its
+//! architecture, and network namespaces that the test makes and removes itself.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+
+/// A router target as the tests see it.
+pub struct Target {
+    pub triple: &'static str,
+    /// The qemu-user program for it; `None`: the host runs it.
+    pub qemu: Option<&'static str>,
+    pub big_endian: bool,
+    pub mips: bool,
+}
+
+pub const TARGETS: &[Target] = &[
+    Target {
+        triple: "mips-unknown-linux-musl",
+        qemu: Some("qemu-mips"),
+        big_endian: true,
+        mips: true,
+    },
+    Target {
+        triple: "mipsel-unknown-linux-musl",
+        qemu: Some("qemu-mipsel"),
+        big_endian: false,
+        mips: true,
+    },
+    Target {
+        triple: "x86_64-unknown-linux-musl",
+        qemu: None,
+        big_endian: false,
+        mips: false,
+    },
+];
+
+/// The dist directory of `triple` (`cargo xtask test` passes `GWT_DIST_DIR`).
+pub fn dist_dir(triple: &str) -> PathBuf {
+    let base = std::env::var_os("GWT_DIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/dist"));
+    let dir = base.join(triple);
+    assert!(
+        dir.is_dir(),
+        "{} is missing: run `cargo xtask dist` first (or `cargo xtask test`)",
+        dir.display()
+    );
+    dir
+}
+
+/// A command that runs `program` of `target`: through its qemu, or natively.
+pub fn command_for(target: &Target, program: &std::path::Path) -> Command {
+    match target.qemu {
+        Some(qemu) => {
+            let mut cmd = Command::new(qemu);
+            cmd.arg(program);
+            cmd
+        }
+        None => Command::new(program),
+    }
+}
+
+/// Runs a command to the end with no input and returns its output.
+pub fn output(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// A network namespace (with its own user namespace, so no root is needed) that lives as long
+/// as this value: a holder process keeps it, commands enter it with `nsenter`, and dropping the
+/// value kills the holder by its PID, which removes the namespace with everything in it.
+pub struct Netns {
+    holder: Child,
+}
+
+impl Netns {
+    /// A fresh namespace with only `lo`, brought up.
+    pub fn new() -> Netns {
+        let holder = Command::new("unshare")
+            .args(["--user", "--map-root-user", "--net", "--", "sleep", "600"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("unshare (util-linux) must be installed");
+        let netns = Netns { holder };
+        // Wait until the holder has entered its namespaces (its net namespace differs from ours).
+        let ours = std::fs::read_link("/proc/self/ns/net").unwrap();
+        for _ in 0..500 {
+            if std::fs::read_link(format!("/proc/{}/ns/net", netns.pid()))
+                .is_ok_and(|ns| ns != ours)
+            {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        netns.run_ok(&["ip", "link", "set", "lo", "up"]);
+        netns
+    }
+
+    /// The holder's PID.
+    pub fn pid(&self) -> u32 {
+        self.holder.id()
+    }
+
+    /// A command that runs inside the namespace.
+    pub fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new("nsenter");
+        cmd.arg(format!("--target={}", self.pid()))
+            .args(["--user", "--net", "--preserve-credentials", "--"])
+            .arg(program);
+        cmd
+    }
+
+    /// Runs `argv` inside the namespace and insists that it succeeds; returns its stdout.
+    pub fn run_ok(&self, argv: &[&str]) -> String {
+        let out = output(self.command(argv[0]).args(&argv[1..]));
+        assert!(
+            out.status.success(),
+            "{argv:?} failed in the namespace: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Default for Netns {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = self.holder.kill();
+        let _ = self.holder.wait();
+    }
+}

@@ -63,10 +63,8 @@ impl AnyAddress {
     /// Empty storage, ready for the kernel to fill.
     pub fn new() -> Self {
         // SAFETY: an all-zero `sockaddr_storage` is valid (plain integers).
-        AnyAddress {
-            storage: unsafe { core::mem::zeroed() },
-            len: 0,
-        }
+        let storage = unsafe { core::mem::zeroed() };
+        AnyAddress { storage, len: 0 }
     }
 
     /// The address family (`AF_INET`, `AF_INET6`, …).

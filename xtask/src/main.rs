@@ -1,1 +1,46 @@
-fn main() {}
+//! `cargo xtask`: the project's build, test, size and bench orchestration.
+
+mod cmd;
+mod dist;
+mod setup;
+mod targets;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "Usage: cargo xtask <task>
+
+Tasks:
+  dist    build dns54, routes and libpacketmark.so for every router target into
+          target/dist/<target>/ (shipped) and target/dist/<target>/unstripped/, then
+          print the size table
+  test    everything CI checks: formatting, clippy (host and cross), host unit tests,
+          the cross builds, the MIPS tests under qemu, the integration tests; ends with
+          `N passed, N failed`. As root it installs missing Debian packages itself.
+  help    this text
+";
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1);
+    let result = match task.as_deref() {
+        Some("dist") => dist::dist(),
+        Some("test") => test::test(),
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprint!("xtask: unknown task `{other}`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(cmd::Failure(message)) => {
+            if !message.is_empty() {
+                eprintln!("xtask: {message}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

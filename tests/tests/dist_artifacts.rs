@@ -1,0 +1,165 @@
+//! The shipped files themselves: their ELF form, and that they run on their architecture.
+
+use integration_tests::{TARGETS, Target, command_for, dist_dir, output};
+use object::read::elf::{ElfFile32, FileHeader, ProgramHeader};
+use object::{Endian, Endianness, Object, elf};
+
+const PROGRAMS: &[&str] = &["dns54", "routes"];
+const LIBRARY: &str = "libpacketmark.so";
+const DROPPED: &[&str] = &[".pdr", ".comment", ".eh_frame"];
+
+fn read(target: &Target, name: &str) -> Vec<u8> {
+    let path = dist_dir(target.triple).join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn assert_no_dropped_sections(file: &object::File<'_>, what: &str) {
+    for name in DROPPED {
+        assert!(
+            file.section_by_name(name).is_none(),
+            "{what} still has {name}"
+        );
+    }
+}
+
+#[test]
+fn mips_files_are_32_bit_mips32r2_with_the_right_byte_order() {
+    for target in TARGETS.iter().filter(|t| t.mips) {
+        for name in PROGRAMS.iter().copied().chain([LIBRARY]) {
+            let data = read(target, name);
+            let what = format!("{} {name}", target.triple);
+            let elf = ElfFile32::<Endianness>::parse(&*data)
+                .unwrap_or_else(|e| panic!("{what}: not ELF32: {e}"));
+            let header = elf.elf_header();
+            let endian = elf.endian();
+            assert_eq!(
+                endian.is_big_endian(),
+                target.big_endian,
+                "{what}: byte order"
+            );
+            assert_eq!(header.e_machine(endian), elf::EM_MIPS, "{what}: machine");
+            let arch = header.e_flags(endian) & elf::EF_MIPS_ARCH;
+            assert_eq!(arch, elf::EF_MIPS_ARCH_32R2, "{what}: ISA is not MIPS32r2");
+            assert_eq!(
+                header.e_flags(endian) & elf::EF_MIPS_ABI_O32,
+                elf::EF_MIPS_ABI_O32,
+                "{what}: not o32"
+            );
+        }
+    }
+}
+
+#[test]
+fn programs_are_static_and_the_library_is_shared() {
+    for target in TARGETS {
+        for name in PROGRAMS {
+            let data = read(target, name);
+            let file = object::File::parse(&*data).unwrap();
+            let what = format!("{} {name}", target.triple);
+            assert_eq!(
+                file.kind(),
+                object::ObjectKind::Executable,
+                "{what}: not ET_EXEC"
+            );
+            assert!(
+                program_header_types(&data)
+                    .iter()
+                    .all(|t| *t != elf::PT_INTERP && *t != elf::PT_DYNAMIC),
+                "{what}: not static"
+            );
+            assert_no_dropped_sections(&file, &what);
+            assert!(file.symbols().next().is_none(), "{what}: not stripped");
+        }
+        let data = read(target, LIBRARY);
+        let file = object::File::parse(&*data).unwrap();
+        let what = format!("{} {LIBRARY}", target.triple);
+        assert_eq!(
+            file.kind(),
+            object::ObjectKind::Dynamic,
+            "{what}: not ET_DYN"
+        );
+        assert!(
+            program_header_types(&data).contains(&elf::PT_DYNAMIC),
+            "{what}: no dynamic section"
+        );
+        assert_no_dropped_sections(&file, &what);
+    }
+}
+
+#[test]
+fn unstripped_copies_keep_their_symbols() {
+    for target in TARGETS {
+        for name in PROGRAMS.iter().copied().chain([LIBRARY]) {
+            let path = dist_dir(target.triple).join("unstripped").join(name);
+            let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let file = object::File::parse(&*data).unwrap();
+            assert!(
+                file.symbols().count() > 0,
+                "{} has no symbols",
+                path.display()
+            );
+        }
+    }
+}
+
+fn program_header_types(data: &[u8]) -> Vec<u32> {
+    match object::File::parse(data).unwrap() {
+        object::File::Elf32(elf) => {
+            let e = elf.endian();
+            elf.elf_program_headers()
+                .iter()
+                .map(|p| p.p_type(e))
+                .collect()
+        }
+        object::File::Elf64(elf) => {
+            let e = elf.endian();
+            elf.elf_program_headers()
+                .iter()
+                .map(|p| p.p_type(e))
+                .collect()
+        }
+        _ => panic!("not ELF"),
+    }
+}
+
+#[test]
+fn programs_answer_version_and_help_on_their_architecture() {
+    for target in TARGETS {
+        for name in PROGRAMS {
+            let path = dist_dir(target.triple).join(name);
+            let what = format!("{} {name}", target.triple);
+
+            let version = output(command_for(target, &path).arg("--version"));
+            assert!(
+                version.status.success(),
+                "{what} --version: {:?}",
+                version.status
+            );
+            let expected = format!("{name} {}\n", env!("CARGO_PKG_VERSION"));
+            assert_eq!(
+                String::from_utf8_lossy(&version.stdout),
+                expected,
+                "{what} --version"
+            );
+
+            let help = output(command_for(target, &path).arg("--help"));
+            assert!(help.status.success(), "{what} --help");
+            assert!(
+                String::from_utf8_lossy(&help.stdout).starts_with(&format!("Usage: {name}")),
+                "{what} --help"
+            );
+
+            let bad = output(command_for(target, &path).arg("--no-such-option"));
+            assert_eq!(
+                bad.status.code(),
+                Some(2),
+                "{what}: an unknown option is a usage error"
+            );
+            assert!(bad.stdout.is_empty(), "{what}: usage errors go to stderr");
+            assert!(
+                String::from_utf8_lossy(&bad.stderr).contains("unknown option"),
+                "{what}"
+            );
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! `cargo xtask dist`: the router files, shipped and unstripped, for every target.
+
+use crate::cmd::{Result, cargo, display, fail, root, run};
+use crate::setup;
+use crate::targets::{
+    BUILD_STD, DIST_TARGETS, Kind, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, Target,
+};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+/// Sections that cost flash and serve nobody on the router: MIPS's procedure descriptors
+/// (`.pdr`, for debuggers, left by `strip`), compiler version strings, unwind tables (the
+/// programs abort, never unwind).
+const DROPPED_SECTIONS: &[&str] = &[".pdr", ".comment", ".eh_frame"];
+
+/// Where the files of `triple` land.
+pub fn dist_dir(triple: &str) -> PathBuf {
+    root().join("target/dist").join(triple)
+}
+
+/// Builds everything for every target, then prints the size table.
+pub fn dist() -> Result {
+    setup::for_dist()?;
+    for target in DIST_TARGETS {
+        build_target(target)?;
+    }
+    size_table()
+}
+
+/// Builds the programs and the preload for one target into its dist directory.
+pub fn build_target(target: &Target) -> Result {
+    let dir = dist_dir(target.triple);
+    let unstripped = dir.join("unstripped");
+    fs::create_dir_all(&unstripped)?;
+
+    let mut program_args = Vec::new();
+    let mut features = Vec::new();
+    for program in PROGRAMS {
+        program_args.extend(["-p", program]);
+        features.push(format!("{program}/rt"));
+    }
+    program_args.push("--features");
+    let features = features.join(",");
+    program_args.push(&features);
+    for (built, name) in build(target.triple, Kind::StaticProgram, &program_args)? {
+        install(&built, &name, &dir)?;
+    }
+
+    let mut found_preload = false;
+    for (built, name) in build(target.triple, Kind::SharedObject, &["-p", PRELOAD_CRATE])? {
+        if name == format!("lib{PRELOAD_CRATE}.so") {
+            install(&built, PRELOAD_FILE, &dir)?;
+            found_preload = true;
+        }
+    }
+    if !found_preload {
+        return fail(format!(
+            "the {PRELOAD_CRATE} build produced no lib{PRELOAD_CRATE}.so"
+        ));
+    }
+    Ok(())
+}
+
+/// Runs one cargo build and returns the artifacts it reports (path, file name), as cargo's
+/// JSON messages name them rather than guessing paths.
+fn build(triple: &str, kind: Kind, packages: &[&str]) -> Result<Vec<(PathBuf, String)>> {
+    let mut cmd = cargo();
+    cmd.args([
+        "build",
+        "--profile",
+        "ship",
+        "--target",
+        triple,
+        "--message-format=json-render-diagnostics",
+    ])
+    .args(BUILD_STD)
+    .args(packages)
+    .env("CARGO_TARGET_DIR", root().join(kind.target_dir()))
+    .env("CARGO_ENCODED_RUSTFLAGS", kind.encoded_rustflags())
+    .stdout(Stdio::piped());
+    eprintln!("xtask: {}", display(&cmd));
+    let out = cmd.spawn()?.wait_with_output()?;
+    if !out.status.success() {
+        return fail(format!("the {triple} build failed"));
+    }
+    let mut artifacts = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if message["reason"] != "compiler-artifact" {
+            continue;
+        }
+        let kinds = message["target"]["kind"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let wanted = kinds.iter().any(|k| k == "bin" || k == "cdylib");
+        if !wanted {
+            continue;
+        }
+        let paths = message["executable"]
+            .as_str()
+            .map(|p| vec![p.to_string()])
+            .unwrap_or_else(|| {
+                message["filenames"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.as_str().map(String::from))
+                    .collect()
+            });
+        for path in paths {
+            let path = PathBuf::from(path);
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            artifacts.push((path, name));
+        }
+    }
+    Ok(artifacts)
+}
+
+/// Keeps the unstripped file for size reports and writes the shipped one beside it.
+fn install(built: &Path, name: &str, dir: &Path) -> Result {
+    let unstripped = dir.join("unstripped").join(name);
+    fs::copy(built, &unstripped)?;
+    let shipped = dir.join(name);
+    let objcopy = setup::llvm_tool("llvm-objcopy")?;
+    let mut cmd = std::process::Command::new(objcopy);
+    cmd.arg("--strip-all");
+    for section in DROPPED_SECTIONS {
+        cmd.arg(format!("--remove-section={section}"));
+    }
+    run(cmd.arg(&unstripped).arg(&shipped))
+}
+
+/// Prints the size table of `target/dist`.
+pub fn size_table() -> Result {
+    let mut cmd = cargo();
+    cmd.args(["run", "--quiet", "--release", "-p", "size-report", "--"])
+        .arg(root().join("target/dist"));
+    run(&mut cmd)
+}

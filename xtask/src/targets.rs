@@ -1,0 +1,104 @@
+//! The router targets and the flags that turn no_std Rust into tiny files for them.
+//! Every flag is explained, with what it saves, in the README's size playbook.
+
+/// A target that `cargo xtask dist` builds.
+pub struct Target {
+    /// The Rust target triple.
+    pub triple: &'static str,
+}
+
+/// The default first: ath79 (MIPS 24Kc, big-endian, soft-float), where the budgets apply.
+pub const DIST_TARGETS: &[Target] = &[
+    Target {
+        triple: "mips-unknown-linux-musl",
+    },
+    Target {
+        triple: "mipsel-unknown-linux-musl",
+    },
+    Target {
+        triple: "x86_64-unknown-linux-musl",
+    },
+];
+
+/// Targets the runtime crate is also checked for (compiled, linted, not shipped).
+pub const CHECK_ONLY_TARGETS: &[&str] =
+    &["aarch64-unknown-linux-musl", "arm-unknown-linux-musleabi"];
+
+/// The shipped static programs (crate name = file name).
+pub const PROGRAMS: &[&str] = &["dns54", "routes"];
+
+/// The preload library: crate name and installed file name.
+pub const PRELOAD_CRATE: &str = "packetmark";
+pub const PRELOAD_FILE: &str = "libpacketmark.so";
+
+/// `-Z build-std`: tier-3 targets have no prebuilt `core`; building it here also lets LTO see
+/// through it. `compiler-builtins-mem` supplies `memcpy` and friends, since no libc is linked.
+pub const BUILD_STD: &[&str] = &[
+    "-Z",
+    "build-std=core,compiler_builtins",
+    "-Z",
+    "build-std-features=compiler-builtins-mem",
+];
+
+/// Flags shared by both kinds of artifact.
+const COMMON_FLAGS: &[&str] = &[
+    "-C",
+    "linker-flavor=ld.lld",
+    // No unwinding ever happens (immediate abort), so no unwind tables are needed.
+    "-C",
+    "force-unwind-tables=no",
+    "-C",
+    "link-arg=--no-eh-frame-hdr",
+    "-C",
+    "link-arg=--build-id=none",
+    "-C",
+    "link-arg=-znorelro",
+    "-C",
+    "link-arg=-znognustack",
+];
+
+/// A static program without libc: absolute addresses (no GOT, no dynamic relocations), none of
+/// musl's start files (the x86_64 target would link its `crt1.o`), and our own `_start` as the
+/// entry (the MIPS target spec would otherwise ask for musl's `__start`).
+const STATIC_PROGRAM_FLAGS: &[&str] = &[
+    "-C",
+    "relocation-model=static",
+    "-C",
+    "link-self-contained=no",
+    "-C",
+    "link-arg=--entry=_start",
+];
+
+/// A shared object loaded into a libc process: position-independent, not a static executable.
+const SHARED_OBJECT_FLAGS: &[&str] = &["-C", "target-feature=-crt-static"];
+
+/// The kind of artifact, which decides the code model for the whole build.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    StaticProgram,
+    SharedObject,
+}
+
+impl Kind {
+    /// The rustflags for this kind, as `CARGO_ENCODED_RUSTFLAGS` wants them.
+    pub fn encoded_rustflags(self) -> String {
+        let specific = match self {
+            Kind::StaticProgram => STATIC_PROGRAM_FLAGS,
+            Kind::SharedObject => SHARED_OBJECT_FLAGS,
+        };
+        COMMON_FLAGS
+            .iter()
+            .chain(specific)
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\x1f")
+    }
+
+    /// Its own target directory, so that switching kinds does not rebuild `core` each time.
+    pub fn target_dir(self) -> &'static str {
+        match self {
+            Kind::StaticProgram => "target/build-static",
+            Kind::SharedObject => "target/build-shared",
+        }
+    }
+}
