@@ -83,12 +83,11 @@ impl Netns {
             .spawn()
             .expect("unshare (util-linux) must be installed");
         let netns = Netns { holder };
-        // Wait until the holder has entered its namespaces (its net namespace differs from ours).
-        let ours = std::fs::read_link("/proc/self/ns/net").unwrap();
-        for _ in 0..500 {
-            if std::fs::read_link(format!("/proc/{}/ns/net", netns.pid()))
-                .is_ok_and(|ns| ns != ours)
-            {
+        // Wait until the holder runs `sleep`: unshare execs it only after it has written the
+        // user namespace's ID maps, and before that, entering the namespace gives no rights.
+        let cmdline = format!("/proc/{}/cmdline", netns.pid());
+        for _ in 0..1000 {
+            if std::fs::read(&cmdline).is_ok_and(|c| c.starts_with(b"sleep\0")) {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(2));
@@ -135,4 +134,53 @@ impl Drop for Netns {
         let _ = self.holder.kill();
         let _ = self.holder.wait();
     }
+}
+
+/// A process started for a test, killed by its PID (and reaped) when the test is done.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Compiles a C test program from `tests/programs/` with `compiler` and `flags` into
+/// `target/test-programs/` and returns its path.
+pub fn c_program(source: &str, output_name: &str, compiler: &str, flags: &[&str]) -> PathBuf {
+    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("programs")
+        .join(source);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-programs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let output = dir.join(output_name);
+    let status = Command::new(compiler)
+        .args(flags)
+        .arg(&source)
+        .arg("-o")
+        .arg(&output)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
+    assert!(
+        status.success(),
+        "{compiler} failed on {}",
+        source.display()
+    );
+    output
+}
+
+/// The MIPS soft-float musl that `cargo xtask test` builds (it passes `GWT_MIPS_SYSROOT`).
+pub fn mips_sysroot() -> PathBuf {
+    let dir = std::env::var_os("GWT_MIPS_SYSROOT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/sysroot/mips-linux-musl-sf")
+        });
+    assert!(
+        dir.join("lib/libc.a").is_file(),
+        "{} is missing: run `cargo xtask test`",
+        dir.display()
+    );
+    dir
 }

@@ -1,7 +1,11 @@
-//! libpacketmark: an `LD_PRELOAD` library that marks the sockets of a process.
-//! (The `socket()` wrapper comes with its own issue; this is the library frame.)
-#![no_std]
+#![doc = include_str!("../README.md")]
+#![cfg_attr(not(test), no_std)]
 
+mod config;
+#[cfg(not(test))]
+mod preload;
+
+#[cfg(not(test))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     sys::process::abort()

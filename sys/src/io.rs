@@ -114,6 +114,17 @@ pub fn write_all(fd: Fd, mut buf: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// `ssize_t writev(int fd, const struct iovec *iov, int count)`: writes the parts in order,
+/// in one call (so a line made of parts reaches a log whole); returns the count written.
+pub fn writev<const N: usize>(fd: Fd, parts: [&[u8]; N]) -> Result<usize> {
+    let iov = parts.map(|part| libc::iovec {
+        iov_base: part.as_ptr() as *mut _,
+        iov_len: part.len(),
+    });
+    // SAFETY: the kernel reads `N` live iovecs, each naming a live buffer of its length.
+    check(unsafe { syscall3(nr(libc::SYS_writev), fd.arg(), iov.as_ptr() as usize, N) })
+}
+
 /// `int pipe2(int fds[2], int flags)`: returns the read and the write end.
 pub fn pipe2(flags: i32) -> Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0i32; 2];

@@ -123,6 +123,21 @@ pub fn socket(domain: i32, kind: i32, protocol: i32) -> Result<OwnedFd> {
     check(ret).map(OwnedFd::from_ret)
 }
 
+/// `int socket(int domain, int type, int protocol)` exactly as asked, nothing added: for the
+/// preload, which stands in for the C library's `socket()`. Returns the raw descriptor.
+pub fn socket_as_asked(domain: i32, kind: i32, protocol: i32) -> Result<i32> {
+    // SAFETY: plain integer arguments.
+    let ret = unsafe {
+        syscall3(
+            nr(libc::SYS_socket),
+            domain as usize,
+            kind as usize,
+            protocol as usize,
+        )
+    };
+    check(ret).map(|fd| fd as i32)
+}
+
 /// `int bind(int fd, const struct sockaddr *addr, socklen_t len)`.
 pub fn bind<A: SocketAddress>(fd: Fd, addr: &A) -> Result<()> {
     // SAFETY: `addr` is a live kernel socket address of `size_of::<A>()` bytes (trait contract).

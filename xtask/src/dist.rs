@@ -2,16 +2,15 @@
 
 use crate::cmd::{Result, cargo, display, fail, root, run};
 use crate::setup;
-use crate::targets::{
-    BUILD_STD, DIST_TARGETS, Kind, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, Target,
-};
+use crate::targets::{DIST_TARGETS, Kind, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, Target};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 /// Sections that cost flash and serve nobody on the router: MIPS's procedure descriptors
-/// (`.pdr`, for debuggers, left by `strip`), compiler version strings, unwind tables (the
-/// programs abort, never unwind).
+/// (`.pdr`, for debuggers; GNU strip keeps them), compiler version strings, unwind tables (the
+/// programs abort, never unwind). `llvm-objcopy --strip-all` already drops the first two and the
+/// build makes no `.eh_frame`; naming them keeps that true whatever the tools do next.
 const DROPPED_SECTIONS: &[&str] = &[".pdr", ".comment", ".eh_frame"];
 
 /// Where the files of `triple` land.
@@ -74,7 +73,7 @@ fn build(triple: &str, kind: Kind, packages: &[&str]) -> Result<Vec<(PathBuf, St
         triple,
         "--message-format=json-render-diagnostics",
     ])
-    .args(BUILD_STD)
+    .args(kind.build_std())
     .args(packages)
     .env("CARGO_TARGET_DIR", root().join(kind.target_dir()))
     .env("CARGO_ENCODED_RUSTFLAGS", kind.encoded_rustflags())

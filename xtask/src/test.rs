@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 /// Crates whose tests also run on big-endian MIPS under qemu: the syscall layer and the pure
 /// logic (codecs, parsers), where byte order bites.
-const QEMU_TEST_CRATES: &[&str] = &["sys"];
+const QEMU_TEST_CRATES: &[&str] = &["sys", "packetmark"];
 
 const MIPS: &str = "mips-unknown-linux-musl";
 
@@ -134,19 +134,25 @@ pub fn test() -> Result {
         tally.check("size table", size_table());
     }
 
-    match setup::mips_musl_sysroot() {
+    let sysroot = setup::mips_musl_sysroot();
+    match &sysroot {
         Ok(sysroot) => tally.cargo_test(
             "tests on big-endian MIPS under qemu-mips",
-            &mut mips_test(&sysroot),
+            &mut mips_test(sysroot),
         ),
-        Err(err) => tally.check("MIPS musl sysroot", Err(err)),
+        Err(err) => tally.check("MIPS musl sysroot", Err(Failure(err.0.clone()))),
     }
 
+    let mut integration = cargo();
+    integration
+        .args(["test", "-p", "integration-tests"])
+        .env("GWT_DIST_DIR", root().join("target/dist"));
+    if let Ok(sysroot) = &sysroot {
+        integration.env("GWT_MIPS_SYSROOT", sysroot);
+    }
     tally.cargo_test(
-        "integration tests (dist artifacts, namespaces)",
-        cargo()
-            .args(["test", "-p", "integration-tests"])
-            .env("GWT_DIST_DIR", root().join("target/dist")),
+        "integration tests (artifacts, namespaces, preload)",
+        &mut integration,
     );
 
     if !tally.failures.is_empty() {

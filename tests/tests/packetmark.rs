@@ -1,0 +1,397 @@
+//! libpacketmark in real processes on the real kernel: glibc and musl programs on x86_64
+//! inside network namespaces the tests make, a real dnsmasq whose upstream is reachable only
+//! through the marked table, and a MIPS soft-float musl program under qemu-mips.
+
+use integration_tests::{Netns, Running, c_program, dist_dir, mips_sysroot, output};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+const X86: &str = "x86_64-unknown-linux-musl";
+
+fn preload(triple: &str) -> String {
+    dist_dir(triple)
+        .join("libpacketmark.so")
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn glibc_program() -> &'static PathBuf {
+    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+    PROGRAM.get_or_init(|| c_program("marktest.c", "marktest-glibc", "gcc", &["-O1", "-pthread"]))
+}
+
+fn musl_program() -> &'static PathBuf {
+    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+    PROGRAM.get_or_init(|| {
+        c_program(
+            "marktest.c",
+            "marktest-musl",
+            "musl-gcc",
+            &["-O1", "-pthread"],
+        )
+    })
+}
+
+fn programs() -> [&'static PathBuf; 2] {
+    [glibc_program(), musl_program()]
+}
+
+/// Runs the test program in `netns` with the preload and `env`; returns (stdout, stderr).
+fn run_in(netns: &Netns, program: &PathBuf, env: &[&str], what: &str) -> (String, String) {
+    let out = output(
+        netns
+            .command("env")
+            .arg(format!("LD_PRELOAD={}", preload(X86)))
+            .args(env)
+            .arg(program)
+            .arg(what),
+    );
+    assert!(
+        out.status.success(),
+        "{program:?} {what} with {env:?}: {:?}",
+        out.status
+    );
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn marks_ipv4_and_ipv6_sockets_with_decimal_hex_and_octal_values() {
+    let netns = Netns::new();
+    for program in programs() {
+        for (value, mark) in [
+            ("42", 42u32),
+            ("0x2a", 42),
+            ("0X2A", 42),
+            ("052", 42),
+            ("1", 1),
+            ("0xffffffff", u32::MAX),
+        ] {
+            for family in ["inet", "inet6"] {
+                let (stdout, stderr) = run_in(
+                    &netns,
+                    program,
+                    &[&format!("LIBPACKETMARK_MARK={value}")],
+                    family,
+                );
+                assert_eq!(
+                    stdout,
+                    format!("fd=ok errno=4321 mark={mark}\n"),
+                    "{program:?} {family} {value}"
+                );
+                assert_eq!(stderr, "", "{program:?} {family} {value}");
+            }
+        }
+    }
+}
+
+/// The syscalls of the test program under strace, with the preload given to the tracee only.
+fn strace_setsockopt(netns: &Netns, program: &PathBuf, mark: Option<&str>, what: &str) -> String {
+    let mut cmd = netns.command("strace");
+    cmd.args(["-f", "-qq", "-e", "trace=setsockopt", "-E"])
+        .arg(format!("LD_PRELOAD={}", preload(X86)));
+    if let Some(mark) = mark {
+        cmd.arg("-E").arg(format!("LIBPACKETMARK_MARK={mark}"));
+    }
+    let out = output(cmd.arg(program).arg(what));
+    assert!(
+        out.status.success(),
+        "strace {program:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn unset_or_zero_mark_makes_no_extra_syscall() {
+    let netns = Netns::new();
+    for program in programs() {
+        // The witness works: with a mark, strace sees the call.
+        let marked = strace_setsockopt(&netns, program, Some("1"), "inet");
+        assert!(marked.contains("SO_MARK, [1], 4) = 0"), "{marked}");
+        for mark in [None, Some("0"), Some("0x0"), Some("00")] {
+            let trace = strace_setsockopt(&netns, program, mark, "inet");
+            assert!(
+                !trace.contains("setsockopt"),
+                "{program:?} with {mark:?}: {trace}"
+            );
+        }
+    }
+}
+
+#[test]
+fn unix_sockets_are_left_alone() {
+    let netns = Netns::new();
+    for program in programs() {
+        let trace = strace_setsockopt(&netns, program, Some("1"), "unix");
+        assert!(!trace.contains("setsockopt"), "{trace}");
+        let (stdout, _) = run_in(&netns, program, &["LIBPACKETMARK_MARK=1"], "unix");
+        assert_eq!(stdout, "fd=ok errno=4321 mark=0\n");
+    }
+}
+
+#[test]
+fn a_failing_socket_call_keeps_its_own_errno() {
+    let netns = Netns::new();
+    for program in programs() {
+        let (stdout, _) = run_in(&netns, program, &["LIBPACKETMARK_MARK=1"], "no-such-family");
+        assert_eq!(
+            stdout,
+            format!("fd=-1 errno={} mark=0\n", libc_errno::EAFNOSUPPORT)
+        );
+    }
+}
+
+#[test]
+fn bad_values_fail_closed_with_einval_and_say_so_once() {
+    let netns = Netns::new();
+    for program in programs() {
+        for bad in [
+            "",
+            "wan",
+            "0x",
+            "-1",
+            "+1",
+            " 1",
+            "12abc",
+            "08",
+            "4294967296",
+        ] {
+            let env = format!("LIBPACKETMARK_MARK={bad}");
+            for family in ["inet", "inet6"] {
+                let (stdout, stderr) = run_in(&netns, program, &[&env], family);
+                assert_eq!(
+                    stdout,
+                    format!("fd=-1 errno={} mark=0\n", libc_errno::EINVAL),
+                    "{program:?} {bad:?}"
+                );
+                assert_eq!(stderr.lines().count(), 1, "{stderr}");
+                assert!(
+                    stderr.contains(&format!("LIBPACKETMARK_MARK=\"{bad}\"")),
+                    "{stderr}"
+                );
+            }
+            // Not routed, so not refused.
+            let (stdout, _) = run_in(&netns, program, &[&env], "unix");
+            assert_eq!(stdout, "fd=ok errno=4321 mark=0\n");
+            // `ignore` lets the socket through, unmarked.
+            let (stdout, stderr) = run_in(
+                &netns,
+                program,
+                &[&env, "LIBPACKETMARK_ON_ERROR=ignore"],
+                "inet",
+            );
+            assert_eq!(stdout, "fd=ok errno=4321 mark=0\n", "{program:?} {bad:?}");
+            assert!(stderr.contains("unmarked"), "{stderr}");
+        }
+    }
+}
+
+#[test]
+fn many_threads_at_once_all_get_the_mark() {
+    let netns = Netns::new();
+    for program in programs() {
+        let (stdout, _) = run_in(&netns, program, &["LIBPACKETMARK_MARK=7"], "threads");
+        assert_eq!(stdout, "sockets=800 wrong=0 mark=7\n", "{program:?}");
+    }
+}
+
+/// In a user namespace that does not own the network namespace, SO_MARK is refused (EPERM).
+fn run_without_capability(program: &PathBuf, env: &[&str]) -> String {
+    let out = output(
+        Command::new("unshare")
+            .args(["--user", "--map-root-user", "--", "env"])
+            .arg(format!("LD_PRELOAD={}", preload(X86)))
+            .args(env)
+            .arg(program)
+            .arg("inet"),
+    );
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn without_the_capability_it_fails_closed_unless_told_to_ignore() {
+    for program in programs() {
+        assert_eq!(
+            run_without_capability(program, &["LIBPACKETMARK_MARK=1"]),
+            format!("fd=-1 errno={} mark=0\n", libc_errno::EPERM),
+            "{program:?}: no unmarked socket may come back"
+        );
+        assert_eq!(
+            run_without_capability(
+                program,
+                &["LIBPACKETMARK_MARK=1", "LIBPACKETMARK_ON_ERROR=ignore"]
+            ),
+            "fd=ok errno=4321 mark=0\n",
+            "{program:?}: ignore keeps the socket and the caller's errno"
+        );
+    }
+}
+
+/// x86_64 errno values (the native tests run there).
+mod libc_errno {
+    pub const EPERM: i32 = 1;
+    pub const EINVAL: i32 = 22;
+    pub const EAFNOSUPPORT: i32 = 97;
+}
+
+const UPSTREAM: &str = "198.51.100.53";
+
+/// A namespace where `UPSTREAM` (an address on the namespace's own `lo`) is reachable only by
+/// marked packets: the local table moves behind a rule that refuses unmarked packets to it,
+/// and table 1, which marked packets use, delivers them.
+fn namespace_with_wan_only_upstream() -> Netns {
+    let netns = Netns::new();
+    for rule in [
+        &["ip", "addr", "add", &format!("{UPSTREAM}/32"), "dev", "lo"][..],
+        &["ip", "rule", "add", "pref", "100", "lookup", "local"],
+        &["ip", "rule", "del", "pref", "0"],
+        &[
+            "ip", "rule", "add", "pref", "1", "fwmark", "0x1/0x1", "lookup", "1",
+        ],
+        &[
+            "ip", "route", "add", "local", UPSTREAM, "dev", "lo", "table", "1",
+        ],
+        // The upstream's replies come from its own address: those stay local.
+        &[
+            "ip", "rule", "add", "pref", "2", "from", UPSTREAM, "lookup", "local",
+        ],
+        &["ip", "rule", "add", "pref", "3", "to", UPSTREAM, "prohibit"],
+    ] {
+        netns.run_ok(rule);
+    }
+    netns
+}
+
+fn dnsmasq(netns: &Netns, env: &[&str], args: &[&str]) -> Running {
+    let mut cmd = netns.command("env");
+    cmd.args(env).args([
+        "dnsmasq",
+        // Not --keep-in-foreground: that mode switches group, which a user namespace refuses.
+        "--no-daemon",
+        "--conf-file=/dev/null",
+        "--no-hosts",
+        "--no-resolv",
+        "--bind-interfaces",
+        "--user=root",
+        "--group=root",
+        "--pid-file=",
+    ]);
+    cmd.args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    Running(
+        cmd.spawn()
+            .expect("dnsmasq (dnsmasq-base) must be installed"),
+    )
+}
+
+fn dig(netns: &Netns) -> String {
+    let out = output(netns.command("dig").args([
+        "+short",
+        "+time=1",
+        "+tries=2",
+        "-p",
+        "5454",
+        "@127.0.0.1",
+        "node.wan.test",
+        "A",
+    ]));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn dnsmasq_reaches_a_wan_only_upstream_with_the_preload_and_not_without() {
+    let netns = namespace_with_wan_only_upstream();
+    let _upstream = dnsmasq(
+        &netns,
+        &[],
+        &[
+            &format!("--listen-address={UPSTREAM}"),
+            "--port=53",
+            "--address=/wan.test/192.0.2.7",
+        ],
+    );
+    let forwarder_args = [
+        "--listen-address=127.0.0.1",
+        "--port=5454",
+        &format!("--server={UPSTREAM}"),
+        "--cache-size=0",
+    ];
+
+    let preload_env = format!("LD_PRELOAD={}", preload(X86));
+    {
+        let _forwarder = dnsmasq(
+            &netns,
+            &[&preload_env, "LIBPACKETMARK_MARK=1"],
+            &forwarder_args,
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(
+            dig(&netns),
+            "192.0.2.7\n",
+            "with the preload the answer arrives"
+        );
+    }
+    {
+        let _forwarder = dnsmasq(&netns, &[], &forwarder_args);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(
+            !dig(&netns).contains("192.0.2.7"),
+            "without the mark the upstream must be out of reach"
+        );
+    }
+}
+
+#[test]
+fn mips_big_endian_build_asks_for_so_mark_with_the_right_bytes() {
+    let sysroot = mips_sysroot();
+    let specs = format!("-specs={}", sysroot.join("lib/musl-gcc.specs").display());
+    let program = c_program(
+        "marktest.c",
+        "marktest-mips",
+        "mips-linux-gnu-gcc",
+        &[
+            &specs,
+            "-msoft-float",
+            "-march=24kc",
+            "-O1",
+            "-pthread",
+            "-rdynamic",
+            "-DRECORD_SETSOCKOPT",
+            "-w",
+        ],
+    );
+    let run = |mark: &str, what: &str| {
+        let out = output(
+            Command::new("qemu-mips")
+                .arg("-E")
+                .arg(format!("LD_PRELOAD={}", preload("mips-unknown-linux-musl")))
+                .arg("-E")
+                .arg(format!("LIBPACKETMARK_MARK={mark}"))
+                .arg(&program)
+                .arg(what),
+        );
+        assert!(
+            out.status.success(),
+            "qemu-mips: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // SOL_SOCKET is 0xffff and SO_MARK 36 on MIPS; the value is big-endian in memory.
+    assert_eq!(
+        run("0x01020304", "inet"),
+        "setsockopt level=65535 name=36 len=4 bytes=01020304\nfd=ok errno=4321 mark=0\n"
+    );
+    assert_eq!(
+        run("1", "inet6"),
+        "setsockopt level=65535 name=36 len=4 bytes=00000001\nfd=ok errno=4321 mark=0\n"
+    );
+    assert_eq!(run("1", "unix"), "fd=ok errno=4321 mark=0\n");
+    assert_eq!(run("0", "inet"), "fd=ok errno=4321 mark=0\n");
+}
