@@ -1,5 +1,6 @@
 //! `cargo xtask`: the project's build, test, size and bench orchestration.
 
+mod bench;
 mod cmd;
 mod dist;
 mod setup;
@@ -17,6 +18,9 @@ Tasks:
   test    everything CI checks: formatting, clippy (host and cross), host unit tests,
           the cross builds, the MIPS tests under qemu, the integration tests; ends with
           `N passed, N failed`. As root it installs missing Debian packages itself.
+  bench packetmark
+          socket()+close() without a preload, with libpacketmark.so and with a C
+          preload of the original's behaviour, side by side, as ratios
   help    this text
 ";
 
@@ -25,6 +29,7 @@ fn main() -> ExitCode {
     let result = match task.as_deref() {
         Some("dist") => dist::dist(),
         Some("test") => test::test(),
+        Some("bench") => bench::bench(std::env::args().nth(2).as_deref()),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
