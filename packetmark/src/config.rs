@@ -30,8 +30,20 @@ impl Config {
         };
         Config {
             action,
-            ignore_errors: on_error == Some(b"ignore"),
+            ignore_errors: on_error.is_some_and(is_ignore),
         }
+    }
+}
+
+/// Whether the value is exactly `ignore`. Compared as two words rather than as a slice,
+/// which the compiler turns into a `bcmp` call that the preload would have to import.
+fn is_ignore(value: &[u8]) -> bool {
+    match value {
+        [a, b, c, d, e, f] => {
+            u32::from_ne_bytes([*a, *b, *c, *d]) == u32::from_ne_bytes(*b"igno")
+                && u16::from_ne_bytes([*e, *f]) == u16::from_ne_bytes(*b"re")
+        }
+        _ => false,
     }
 }
 

@@ -95,14 +95,14 @@ fn read_configuration() -> u32 {
 /// One line on stderr that names the variable, the value and the consequence.
 fn complain(value: &[u8], ignore_errors: bool) {
     let consequence: &[u8] = if ignore_errors {
-        b"sockets stay unmarked\n"
+        b"IP sockets unmarked\n"
     } else {
-        b"IP sockets fail (EINVAL)\n"
+        b"IP sockets fail\n"
     };
     // Nothing is left to do if stderr is closed.
     let _ = writev(
         Fd::STDERR,
-        [
+        &[
             b"libpacketmark: bad LIBPACKETMARK_MARK=\"",
             value,
             b"\": ",

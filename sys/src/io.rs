@@ -116,11 +116,15 @@ pub fn write_all(fd: Fd, mut buf: &[u8]) -> Result<()> {
 
 /// `ssize_t writev(int fd, const struct iovec *iov, int count)`: writes the parts in order,
 /// in one call (so a line made of parts reaches a log whole); returns the count written.
-pub fn writev<const N: usize>(fd: Fd, parts: [&[u8]; N]) -> Result<usize> {
-    let iov = parts.map(|part| libc::iovec {
-        iov_base: part.as_ptr() as *mut _,
-        iov_len: part.len(),
-    });
+pub fn writev<const N: usize>(fd: Fd, parts: &[&[u8]; N]) -> Result<usize> {
+    let mut iov = [libc::iovec {
+        iov_base: core::ptr::null_mut(),
+        iov_len: 0,
+    }; N];
+    for (slot, part) in iov.iter_mut().zip(parts) {
+        slot.iov_base = part.as_ptr() as *mut _;
+        slot.iov_len = part.len();
+    }
     // SAFETY: the kernel reads `N` live iovecs, each naming a live buffer of its length.
     check(unsafe { syscall3(nr(libc::SYS_writev), fd.arg(), iov.as_ptr() as usize, N) })
 }
