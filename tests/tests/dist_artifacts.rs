@@ -49,40 +49,40 @@ fn mips_files_are_32_bit_mips32r2_with_the_right_byte_order() {
     }
 }
 
+/// Reads a shipped file, checks its ELF type and the sections it must not carry, and returns
+/// its program header types.
+fn shipped_file(target: &Target, name: &str, kind: object::ObjectKind) -> (String, Vec<u32>) {
+    let data = read(target, name);
+    let file = object::File::parse(&*data).unwrap();
+    let what = format!("{} {name}", target.triple);
+    assert_eq!(file.kind(), kind, "{what}: ELF type");
+    assert_no_dropped_sections(&file, &what);
+    (what, program_header_types(&data))
+}
+
 #[test]
 fn programs_are_static_and_the_library_is_shared() {
     for target in TARGETS {
         for name in PROGRAMS {
-            let data = read(target, name);
-            let file = object::File::parse(&*data).unwrap();
-            let what = format!("{} {name}", target.triple);
-            assert_eq!(
-                file.kind(),
-                object::ObjectKind::Executable,
-                "{what}: not ET_EXEC"
-            );
+            let (what, headers) = shipped_file(target, name, object::ObjectKind::Executable);
+            let dynamic = [elf::PT_INTERP, elf::PT_DYNAMIC];
             assert!(
-                program_header_types(&data)
-                    .iter()
-                    .all(|t| *t != elf::PT_INTERP && *t != elf::PT_DYNAMIC),
+                headers.iter().all(|t| !dynamic.contains(t)),
                 "{what}: not static"
             );
-            assert_no_dropped_sections(&file, &what);
-            assert!(file.symbols().next().is_none(), "{what}: not stripped");
+            let data = read(target, name);
+            let stripped = object::File::parse(&*data)
+                .unwrap()
+                .symbols()
+                .next()
+                .is_none();
+            assert!(stripped, "{what}: not stripped");
         }
-        let data = read(target, LIBRARY);
-        let file = object::File::parse(&*data).unwrap();
-        let what = format!("{} {LIBRARY}", target.triple);
-        assert_eq!(
-            file.kind(),
-            object::ObjectKind::Dynamic,
-            "{what}: not ET_DYN"
-        );
+        let (what, headers) = shipped_file(target, LIBRARY, object::ObjectKind::Dynamic);
         assert!(
-            program_header_types(&data).contains(&elf::PT_DYNAMIC),
+            headers.contains(&elf::PT_DYNAMIC),
             "{what}: no dynamic section"
         );
-        assert_no_dropped_sections(&file, &what);
     }
 }
 
