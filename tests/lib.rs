@@ -184,3 +184,42 @@ pub fn mips_sysroot() -> PathBuf {
     );
     dir
 }
+
+/// The size-report binary (`cargo xtask test` builds it and passes `GWT_SIZE_REPORT`).
+pub fn size_report() -> PathBuf {
+    let path = std::env::var_os("GWT_SIZE_REPORT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/size-report")
+        });
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo xtask test` (or `cargo build --release -p size-report`)",
+        path.display()
+    );
+    path
+}
+
+/// A directory of the test's own under `target/test-scratch/`, removed when dropped.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Scratch {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/test-scratch")
+            .join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.0.join(relative)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -14,7 +14,11 @@ const USAGE: &str = "Usage: cargo xtask <task>
 Tasks:
   dist    build dns54, routes and libpacketmark.so for every router target into
           target/dist/<target>/ (shipped) and target/dist/<target>/unstripped/, then
-          print the size table
+          print the size table (files over budget are marked; `test` fails on them)
+  size [OPTIONS]
+          the size report of target/dist against size-report/budgets.txt and
+          size-report/baseline.txt; OPTIONS go to size-report (`--update-baseline` accepts
+          the current sizes, `--symbols`, `--json`, `--markdown`; see `size-report --help`)
   test    everything CI checks: formatting, clippy (host and cross), host unit tests,
           the cross builds, the MIPS tests under qemu, the integration tests; ends with
           `N passed, N failed`. As root it installs missing Debian packages itself.
@@ -28,6 +32,7 @@ fn main() -> ExitCode {
     let task = std::env::args().nth(1);
     let result = match task.as_deref() {
         Some("dist") => dist::dist(),
+        Some("size") => dist::size(&std::env::args().skip(2).collect::<Vec<_>>()),
         Some("test") => test::test(),
         Some("bench") => bench::bench(std::env::args().nth(2).as_deref()),
         Some("help" | "--help" | "-h") | None => {

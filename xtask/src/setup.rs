@@ -36,17 +36,31 @@ const PACKAGES: &[(&str, &str)] = &[
         "a glibc test program that creates sockets and reads SO_MARK back",
     ),
     ("make", "builds the musl sysroot"),
+    (
+        "binutils",
+        "readelf and size: the tests check size-report's figures against them",
+    ),
 ];
 
-/// Everything `cargo xtask dist` needs (the toolchain's own parts).
+/// What size-report runs to estimate flash cost.
+const SIZE_PACKAGES: &[(&str, &str)] = &[
+    ("xz-utils", "size-report's per-file xz estimate"),
+    (
+        "squashfs-tools",
+        "size-report's squashfs image (mksquashfs)",
+    ),
+];
+
+/// Everything `cargo xtask dist` and `cargo xtask size` need.
 pub fn for_dist() -> Result {
-    rust_components()
+    rust_components()?;
+    debian_packages(SIZE_PACKAGES)
 }
 
 /// Everything `cargo xtask test` needs.
 pub fn for_test() -> Result {
     rust_components()?;
-    debian_packages()?;
+    debian_packages(&[SIZE_PACKAGES, PACKAGES].concat())?;
     binfmt_for_qemu_mips()
 }
 
@@ -114,8 +128,8 @@ fn package_installed(name: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn debian_packages() -> Result {
-    let missing: Vec<&str> = PACKAGES
+fn debian_packages(packages: &[(&str, &str)]) -> Result {
+    let missing: Vec<&str> = packages
         .iter()
         .map(|(name, _)| *name)
         .filter(|name| !package_installed(name))
@@ -123,7 +137,7 @@ fn debian_packages() -> Result {
     if missing.is_empty() {
         return Ok(());
     }
-    for (name, why) in PACKAGES.iter().filter(|(n, _)| missing.contains(n)) {
+    for (name, why) in packages.iter().filter(|(n, _)| missing.contains(n)) {
         eprintln!("xtask: missing Debian package {name}: {why}");
     }
     if !is_root() {
