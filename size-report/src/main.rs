@@ -279,7 +279,8 @@ fn measure_target(
                     ));
                 }
                 for (key, value) in &row.figures {
-                    *total.entry(key.clone()).or_default() += value;
+                    let sum = total.entry(key.clone()).or_default();
+                    *sum = sum.saturating_add(*value);
                 }
                 measured.push(path);
                 report.rows.push(row);
