@@ -34,11 +34,19 @@ pub const TARGETS: &[Target] = &[
     },
 ];
 
+/// The path `cargo xtask test` passes in the environment variable `var`, or its usual place
+/// in the workspace (`default`, relative to the workspace root) when the tests run alone.
+fn passed_or_default(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(default)
+    })
+}
+
 /// The dist directory of `triple` (`cargo xtask test` passes `GWT_DIST_DIR`).
 pub fn dist_dir(triple: &str) -> PathBuf {
-    let base = std::env::var_os("GWT_DIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/dist"));
+    let base = passed_or_default("GWT_DIST_DIR", "target/dist");
     let dir = base.join(triple);
     assert!(
         dir.is_dir(),
@@ -172,11 +180,7 @@ pub fn c_program(source: &str, output_name: &str, compiler: &str, flags: &[&str]
 
 /// The MIPS soft-float musl that `cargo xtask test` builds (it passes `GWT_MIPS_SYSROOT`).
 pub fn mips_sysroot() -> PathBuf {
-    let dir = std::env::var_os("GWT_MIPS_SYSROOT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/sysroot/mips-linux-musl-sf")
-        });
+    let dir = passed_or_default("GWT_MIPS_SYSROOT", "target/sysroot/mips-linux-musl-sf");
     assert!(
         dir.join("lib/libc.a").is_file(),
         "{} is missing: run `cargo xtask test`",
@@ -187,11 +191,7 @@ pub fn mips_sysroot() -> PathBuf {
 
 /// The size-report binary (`cargo xtask test` builds it and passes `GWT_SIZE_REPORT`).
 pub fn size_report() -> PathBuf {
-    let path = std::env::var_os("GWT_SIZE_REPORT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/size-report")
-        });
+    let path = passed_or_default("GWT_SIZE_REPORT", "target/release/size-report");
     assert!(
         path.is_file(),
         "{} is missing: run `cargo xtask test` (or `cargo build --release -p size-report`)",

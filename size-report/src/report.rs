@@ -253,32 +253,23 @@ fn details(report: &Report, markdown: bool) -> String {
         }
         out.push('\n');
         let source = row.symbols_note.as_deref().unwrap_or("");
+        out.push_str(&format!(
+            "Largest symbols of {target} {} {source}\n",
+            row.name
+        ));
         if markdown {
-            out.push_str(&format!(
-                "Largest symbols of {target} {} {source}\n\n| bytes | section | symbol |\n| ---: | --- | --- |\n",
-                row.name
-            ));
-            for symbol in &row.largest_symbols {
-                out.push_str(&format!(
-                    "| {} | {} | `{}` |\n",
-                    grouped(symbol.size),
-                    symbol.section,
+            out.push_str("\n| bytes | section | symbol |\n| ---: | --- | --- |\n");
+        }
+        for symbol in &row.largest_symbols {
+            let (size, section) = (grouped(symbol.size), &symbol.section);
+            out.push_str(&if markdown {
+                format!(
+                    "| {size} | {section} | `{}` |\n",
                     symbol.name.replace('|', "\\|")
-                ));
-            }
-        } else {
-            out.push_str(&format!(
-                "Largest symbols of {target} {} {source}\n",
-                row.name
-            ));
-            for symbol in &row.largest_symbols {
-                out.push_str(&format!(
-                    "  {:>8}  {:<10}  {}\n",
-                    grouped(symbol.size),
-                    symbol.section,
-                    symbol.name
-                ));
-            }
+                )
+            } else {
+                format!("  {size:>8}  {section:<10}  {}\n", symbol.name)
+            });
         }
     }
     out
