@@ -146,10 +146,14 @@ pub const BASELINE: &str = "size-report/baseline.txt";
 /// Where size-report keeps each target's squashfs image.
 pub const SQUASHFS_DIR: &str = "target/squashfs";
 
-/// Builds size-report and returns the path of its binary.
+/// Builds size-report and returns the path of its binary (in `target/`, whatever
+/// `CARGO_TARGET_DIR` says, because the tests look for it there when run alone).
 pub fn build_size_report() -> Result<PathBuf> {
-    run(cargo().args(["build", "--quiet", "--release", "-p", "size-report"]))?;
-    Ok(root().join("target/release/size-report"))
+    let target_dir = root().join("target");
+    run(cargo()
+        .args(["build", "--quiet", "--release", "-p", "size-report"])
+        .env("CARGO_TARGET_DIR", &target_dir))?;
+    Ok(target_dir.join("release/size-report"))
 }
 
 /// Runs size-report over `target/dist` with the checked-in budgets and baseline; `extra`
