@@ -107,7 +107,12 @@ fn figures_equal_readelf_and_size_for_every_target() {
     let scratch = Scratch::new("size-report-figures");
     let images = scratch.path("images");
     let out = run(
-        &["--json", "--squashfs-dir", images.to_str().unwrap()],
+        &[
+            "--json",
+            "--symbols",
+            "--squashfs-dir",
+            images.to_str().unwrap(),
+        ],
         &dist_base(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -148,6 +153,20 @@ fn figures_equal_readelf_and_size_for_every_target() {
                     "{context} {section}: size -A"
                 );
             }
+            // The largest symbol is the one binutils' nm finds largest in the unstripped twin.
+            let symbols = row(&report, target.triple, &name)["largest_symbols"]
+                .as_array()
+                .unwrap()
+                .clone();
+            let unstripped = dir.join("unstripped").join(&name);
+            let nm = tool("nm", &["-S", "--size-sort", "-C"], &unstripped);
+            let nm_largest = nm.lines().next_back().unwrap();
+            let nm_size = u64::from_str_radix(nm_largest.split_whitespace().nth(1).unwrap(), 16);
+            assert_eq!(symbols[0]["bytes"], nm_size.unwrap(), "{context}: {nm}");
+            assert!(
+                nm.contains(symbols[0]["name"].as_str().unwrap()),
+                "{context}: {symbols:?} vs {nm}"
+            );
             let xz = figures["xz"].as_u64().unwrap();
             assert!(
                 xz > 0 && xz < figures["bytes"].as_u64().unwrap(),
