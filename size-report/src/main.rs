@@ -168,8 +168,15 @@ fn entries(dir: &Path, want_dirs: bool) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-/// Everything measured about one shipped file.
-fn measure_file(path: &Path, unstripped: &Path, symbols: bool) -> Result<Row, String> {
+/// Everything measured about one shipped file, with its budget and baseline; the largest
+/// symbols when `symbols` asks for them or the file is over budget, so that the fix is obvious.
+fn measure_file(
+    path: &Path,
+    unstripped: &Path,
+    budget: Option<u64>,
+    baseline: Option<Figures>,
+    symbols: bool,
+) -> Result<Row, String> {
     let context = |e: String| format!("{}: {e}", path.display());
     let bytes = fs::read(path).map_err(|e| context(e.to_string()))?;
     let sections = elf::sections(&bytes).map_err(context)?;
@@ -196,10 +203,12 @@ fn measure_file(path: &Path, unstripped: &Path, symbols: bool) -> Result<Row, St
             .to_string_lossy()
             .into_owned(),
         figures,
+        budget,
+        baseline,
         findings,
         ..Row::default()
     };
-    if symbols {
+    if symbols || row.over_budget().is_some() {
         symbols_into(&mut row, &bytes, twin.as_deref(), unstripped)?;
     }
     Ok(row)
@@ -269,10 +278,15 @@ fn measure_target(
     let mut measured = Vec::new();
     for name in &files {
         let path = dir.join(name);
-        match measure_file(&path, &dir.join("unstripped").join(name), options.symbols) {
-            Ok(mut row) => {
-                row.budget = budget_of(name);
-                row.baseline = baseline_of(name);
+        let unstripped = dir.join("unstripped").join(name);
+        match measure_file(
+            &path,
+            &unstripped,
+            budget_of(name),
+            baseline_of(name),
+            options.symbols,
+        ) {
+            Ok(row) => {
                 if checking && row.budget.is_none() {
                     errors.push(format!(
                         "{target} {name}: no budget: add a line `{target} {name} <bytes> <reason>` to the budget file"
@@ -341,7 +355,7 @@ fn run(options: &Options) -> Result<bool, String> {
     if let Some(dir) = &options.squashfs_dir {
         fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    let mut targets =
+    let targets =
         entries(&options.dist, true).map_err(|e| format!("{e} (run `cargo xtask dist` first)"))?;
     let mut errors = Vec::new();
     let budgeted: std::collections::BTreeSet<&str> =
@@ -354,7 +368,6 @@ fn run(options: &Options) -> Result<bool, String> {
             ));
         }
     }
-    targets.retain(|t| !t.starts_with('.'));
     let mut report = Report::default();
     for target in &targets {
         report.targets.push(measure_target(
@@ -371,27 +384,16 @@ fn run(options: &Options) -> Result<bool, String> {
         }
     }
 
-    // Files over budget get their largest symbols, so that the fix is obvious.
-    for target in &mut report.targets {
-        let dir = options.dist.join(&target.target);
-        for row in &mut target.rows {
-            let shipped = dir.join(&row.name);
-            if row.over_budget().is_some() && row.largest_symbols.is_empty() && shipped.is_file() {
-                let bytes =
-                    fs::read(&shipped).map_err(|e| format!("{}: {e}", shipped.display()))?;
-                let twin_path = dir.join("unstripped").join(&row.name);
-                let twin = fs::read(&twin_path).ok();
-                symbols_into(row, &bytes, twin.as_deref(), &twin_path)?;
-            }
-        }
-    }
-
     let over: Vec<String> = report
         .rows()
         .filter_map(|(target, row)| {
             let excess = row.over_budget()?;
+            let reason = budgets
+                .iter()
+                .find(|b| b.target == target && b.name == row.name)
+                .map_or("", |b| b.reason.as_str());
             Some(format!(
-                "{target} {}: over budget: {} B, budget {} B (+{} B)",
+                "{target} {}: over budget: {} B, budget {} B (+{} B; the budget says: {reason})",
                 row.name,
                 report::grouped(row.figures["bytes"]),
                 report::grouped(row.budget?),

@@ -161,12 +161,11 @@ pub fn text(report: &Report) -> String {
         padded.join("  ").trim_end().to_string() + "\n"
     };
     let mut out = line(&headings.iter().map(|h| h.to_string()).collect::<Vec<_>>());
-    let mut previous_target = None;
-    for (row, (target, _)) in rows.iter().zip(report.rows()) {
-        if previous_target.is_some_and(|p| p != target) {
+    for (i, row) in rows.iter().enumerate() {
+        // A blank line between targets (the first cell).
+        if i > 0 && rows[i - 1][0] != row[0] {
             out.push('\n');
         }
-        previous_target = Some(target);
         out.push_str(&line(row));
     }
     out.push('\n');

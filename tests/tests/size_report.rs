@@ -242,6 +242,7 @@ fn a_file_over_budget_fails_and_shows_its_largest_symbols() {
     let out = run(&["--budgets", budgets], &dist_base());
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
+    assert!(stderr.contains("the budget says: for the test"), "{stderr}");
     assert!(
         stderr.contains("mips-unknown-linux-musl libpacketmark.so: over budget"),
         "{stderr}"
