@@ -95,21 +95,21 @@ pub unsafe fn syscall6(
     // SAFETY: the caller vouches for the syscall. The block makes its own 32-byte frame (the
     // o32 convention: 16 bytes of argument home area, then arguments 5 and 6, and `$sp` kept
     // 8-byte aligned), and gives it back before it ends, so no Rust data on the stack is
-    // touched; hence no `nostack`.
+    // touched; hence no `nostack`. Arguments 5 and 6 travel in `$8` and `$9`, which the
+    // kernel clobbers anyway: left to `reg`, the compiler may pick `$1`, the assembler's own
+    // temporary, which a store to memory must not use.
     unsafe {
         asm!(
             "addiu $sp, $sp, -32",
-            "sw {a4}, 16($sp)",
-            "sw {a5}, 20($sp)",
+            "sw $8, 16($sp)",
+            "sw $9, 20($sp)",
             "syscall",
             "addiu $sp, $sp, 32",
-            a4 = in(reg) a4,
-            a5 = in(reg) a5,
             inlateout("$2") nr => value,
             in("$4") a0, in("$5") a1, in("$6") a2,
             inlateout("$7") a3 => failed,
             lateout("$3") _,
-            lateout("$8") _, lateout("$9") _, lateout("$10") _, lateout("$11") _,
+            inlateout("$8") a4 => _, inlateout("$9") a5 => _, lateout("$10") _, lateout("$11") _,
             lateout("$12") _, lateout("$13") _, lateout("$14") _, lateout("$15") _,
             lateout("$24") _, lateout("$25") _,
             options(preserves_flags)
