@@ -36,8 +36,9 @@ pub fn clock_gettime(clock: libc::clockid_t) -> Result<Timespec> {
     Ok(ts)
 }
 
-/// Time since an arbitrary point, never going back: for timeouts.
-pub fn monotonic() -> Timespec {
-    // CLOCK_MONOTONIC with a valid pointer cannot fail on a kernel that runs this code.
-    clock_gettime(libc::CLOCK_MONOTONIC).unwrap_or_default()
+/// Time since an arbitrary point, never going back: for timeouts. An error is returned, never
+/// a made-up time: a clock that silently read 0 would freeze every timeout that rests on it.
+/// (On 32-bit kernels before 5.1 the call does not exist, `ENOSYS`; OpenWrt 24.10 runs 6.6.)
+pub fn monotonic() -> Result<Timespec> {
+    clock_gettime(libc::CLOCK_MONOTONIC)
 }

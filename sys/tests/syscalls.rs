@@ -178,13 +178,72 @@ fn getrandom_fills_the_buffer() {
 
 #[test]
 fn monotonic_clock_advances() {
-    let before = time::monotonic();
+    let before = time::monotonic().unwrap();
     std::thread::sleep(std::time::Duration::from_millis(20));
-    let after = time::monotonic();
+    let after = time::monotonic().unwrap();
     assert!(before.sec > 0 || before.nsec > 0);
     assert!((0..1_000_000_000).contains(&after.nsec));
     let elapsed = after.as_millis() - before.as_millis();
     assert!((15..5_000).contains(&elapsed), "elapsed {elapsed} ms");
+}
+
+/// A kernel without the clock call (32-bit before 5.1) is stood in for by a seccomp filter
+/// that answers ENOSYS to it, on this thread only. Natively only: qemu-user refuses seccomp
+/// filters (they could disable the syscalls qemu itself needs).
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn a_clock_the_kernel_refuses_is_an_error_not_a_made_up_time() {
+    std::thread::spawn(|| {
+        refuse_on_this_thread(libc::SYS_clock_gettime, libc::ENOSYS);
+        assert_eq!(time::monotonic(), Err(Errno::ENOSYS));
+    })
+    .join()
+    .unwrap();
+    // Other threads keep their clock.
+    assert!(time::monotonic().is_ok());
+}
+
+/// Makes syscall `number` fail with `errno` for the calling thread (seccomp, no TSYNC).
+#[cfg(target_arch = "x86_64")]
+fn refuse_on_this_thread(number: libc::c_long, errno: i32) {
+    let statement = |code: u32, k: u32| libc::sock_filter {
+        code: code as u16,
+        jt: 0,
+        jf: 0,
+        k,
+    };
+    let filter = [
+        // The syscall number is the first word of `struct seccomp_data`.
+        statement(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0),
+        libc::sock_filter {
+            code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 1,
+            k: number as u32,
+        },
+        statement(
+            libc::BPF_RET | libc::BPF_K,
+            libc::SECCOMP_RET_ERRNO | errno as u32,
+        ),
+        statement(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW),
+    ];
+    let program = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr() as *mut _,
+    };
+    // SAFETY: prctl with integer arguments; the filter program is live for the call, which
+    // copies it.
+    unsafe {
+        assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+        assert_eq!(
+            libc::prctl(
+                libc::PR_SET_SECCOMP,
+                libc::SECCOMP_MODE_FILTER,
+                &raw const program
+            ),
+            0
+        );
+    }
 }
 
 #[test]
