@@ -125,19 +125,29 @@ impl Cli {
     pub fn standard_flags(&self, args: &Args) -> Option<u8> {
         use crate::io::{Fd, write_all};
         let first = args.get(1)?;
-        let (fd, status, text): (Fd, u8, &[&str]) = match first {
-            b"--version" | b"-V" => (Fd::STDOUT, 0, &[self.name, " ", self.version, "\n"]),
-            b"--help" | b"-h" => (Fd::STDOUT, 0, &[self.usage]),
+        let (fd, status, text): (Fd, u8, &[&[u8]]) = match first {
+            b"--version" | b"-V" => (
+                Fd::STDOUT,
+                0,
+                &[self.name.as_bytes(), b" ", self.version.as_bytes(), b"\n"],
+            ),
+            b"--help" | b"-h" => (Fd::STDOUT, 0, &[self.usage.as_bytes()]),
             [b'-', ..] => (
                 Fd::STDERR,
                 2,
-                &[self.name, ": unknown option\n", self.usage],
+                &[
+                    self.name.as_bytes(),
+                    b": unknown option '",
+                    first,
+                    b"'\n",
+                    self.usage.as_bytes(),
+                ],
             ),
             _ => return None,
         };
         for part in text {
             // Nothing sensible is left to do if standard output is gone.
-            let _ = write_all(fd, part.as_bytes());
+            let _ = write_all(fd, part);
         }
         Some(status)
     }
