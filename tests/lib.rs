@@ -68,8 +68,35 @@ pub fn command_for(target: &Target, program: &std::path::Path) -> Command {
     }
 }
 
+/// The programs the tests run and the Debian packages they come from: the list xtask's
+/// setup installs from.
+mod tools {
+    #![allow(dead_code)]
+    include!("../xtask/src/tools.rs");
+}
+
+/// Stops the test at once, naming the package, when `program` is not on the machine: a
+/// missing tool must never read as a failure of the thing under test.
+pub fn require(program: &str) {
+    if tools::is_present(program) {
+        return;
+    }
+    match tools::TOOLS.iter().find(|t| t.program == program) {
+        Some(tool) => panic!(
+            "{program} is missing: apt-get install {} (`cargo xtask test` installs it)",
+            tool.package
+        ),
+        None => {
+            panic!("{program} is missing, and xtask/src/tools.rs does not list it: add it there")
+        }
+    }
+}
+
 /// Runs a command to the end with no input and returns its output.
 pub fn output(cmd: &mut Command) -> Output {
+    if let Some(program) = cmd.get_program().to_str().filter(|p| !p.contains('/')) {
+        require(program);
+    }
     cmd.stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
@@ -85,6 +112,8 @@ pub struct Netns {
 impl Netns {
     /// A fresh namespace with only `lo`, brought up.
     pub fn new() -> Netns {
+        require("unshare");
+        require("sleep");
         let holder = Command::new("unshare")
             .args(["--user", "--map-root-user", "--net", "--", "sleep", "600"])
             .stdin(Stdio::null())
@@ -111,6 +140,9 @@ impl Netns {
 
     /// A command that runs inside the namespace.
     pub fn command(&self, program: &str) -> Command {
+        if !program.contains('/') {
+            require(program);
+        }
         let mut cmd = Command::new("nsenter");
         cmd.arg(format!("--target={}", self.pid()))
             .args(["--user", "--net", "--preserve-credentials", "--"])
@@ -155,27 +187,29 @@ impl Drop for Running {
 }
 
 /// Compiles a C test program from `tests/programs/` with `compiler` and `flags` into
-/// `target/test-programs/` and returns its path.
+/// `target/test-programs/` and returns its path. A warning fails the test, as in every build.
 pub fn c_program(source: &str, output_name: &str, compiler: &str, flags: &[&str]) -> PathBuf {
     let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("programs")
         .join(source);
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/test-programs");
     std::fs::create_dir_all(&dir).unwrap();
-    let output = dir.join(output_name);
-    let status = Command::new(compiler)
-        .args(flags)
-        .arg(&source)
-        .arg("-o")
-        .arg(&output)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
+    let output_path = dir.join(output_name);
+    let out = output(
+        Command::new(compiler)
+            .args(["-Wall", "-Wextra"])
+            .args(flags)
+            .arg(&source)
+            .arg("-o")
+            .arg(&output_path),
+    );
+    let diagnostics = String::from_utf8_lossy(&out.stderr);
     assert!(
-        status.success(),
-        "{compiler} failed on {}",
+        out.status.success() && diagnostics.is_empty(),
+        "{compiler} on {}: {diagnostics}",
         source.display()
     );
-    output
+    output_path
 }
 
 /// The MIPS soft-float musl that `cargo xtask test` builds (it passes `GWT_MIPS_SYSROOT`).

@@ -10,10 +10,10 @@ use std::process::Command;
 const ITERATIONS: &str = "200000";
 const ROUNDS: usize = 7;
 
-pub fn bench(what: Option<&str>) -> Result {
+pub fn bench(what: &str) -> Result {
     match what {
-        Some("packetmark") => packetmark(),
-        _ => fail("usage: cargo xtask bench packetmark"),
+        "packetmark" => packetmark(),
+        _ => fail(format!("no benchmark `{what}`")),
     }
 }
 

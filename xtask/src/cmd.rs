@@ -1,8 +1,10 @@
 //! Running other programs, and the error type of the tasks.
 
 use std::fmt;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Why a task stopped, in a sentence for the person who ran it.
 pub struct Failure(pub String);
@@ -34,11 +36,19 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// A command line as it would be typed, for messages.
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+
+/// `--verbose`: commands are shown with the environment xtask gives them.
+pub fn set_verbose() {
+    VERBOSE.store(true, Ordering::Relaxed);
+}
+
+/// A command line as it would be typed, for messages. The environment xtask sets (long
+/// `CARGO_ENCODED_RUSTFLAGS` among it) is shown only with `--verbose`.
 pub fn display(cmd: &Command) -> String {
     let mut line = String::new();
     for (key, value) in cmd.get_envs() {
-        if let Some(value) = value {
+        if let Some(value) = value.filter(|_| VERBOSE.load(Ordering::Relaxed)) {
             line.push_str(&format!(
                 "{}={} ",
                 key.to_string_lossy(),
@@ -104,4 +114,20 @@ pub fn is_root() -> bool {
                 .map(|l| l.split_whitespace().nth(1) == Some("0"))
         })
         .unwrap_or(false)
+}
+
+/// Passes a build's standard error through and returns its warning lines (rustc's, cargo's
+/// and the assembler's alike).
+pub fn echo_and_collect_warnings(stderr: impl std::io::Read) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for line in BufReader::new(stderr)
+        .lines()
+        .map_while(std::result::Result::ok)
+    {
+        eprintln!("{line}");
+        if line.starts_with("warning") {
+            warnings.push(line);
+        }
+    }
+    warnings
 }

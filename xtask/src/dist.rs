@@ -1,6 +1,6 @@
 //! `cargo xtask dist`: the router files, shipped and unstripped, for every target.
 
-use crate::cmd::{Result, cargo, display, fail, root, run};
+use crate::cmd::{Result, cargo, display, echo_and_collect_warnings, fail, root, run};
 use crate::setup;
 use crate::targets::{DIST_TARGETS, Kind, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, Target};
 use std::fs;
@@ -23,13 +23,15 @@ pub fn dist_dir(triple: &str) -> PathBuf {
 pub fn dist() -> Result {
     setup::for_dist()?;
     for target in DIST_TARGETS {
+        eprintln!("xtask: building for {}", target.triple);
         build_target(target)?;
     }
     size_report(&["--warn-only".to_string()])
 }
 
-/// Builds the programs and the preload for one target into its dist directory.
-pub fn build_target(target: &Target) -> Result {
+/// Builds the programs and the preload for one target into its dist directory; returns the
+/// warnings the builds printed.
+pub fn build_target(target: &Target) -> Result<Vec<String>> {
     let dir = dist_dir(target.triple);
     let unstripped = dir.join("unstripped");
     fs::create_dir_all(&unstripped)?;
@@ -43,12 +45,16 @@ pub fn build_target(target: &Target) -> Result {
     program_args.push("--features");
     let features = features.join(",");
     program_args.push(&features);
-    for (built, name) in build(target.triple, Kind::StaticProgram, &program_args)? {
+    let (programs, mut warnings) = build(target.triple, Kind::StaticProgram, &program_args)?;
+    for (built, name) in programs {
         install(&built, &name, &dir)?;
     }
 
+    let (preloads, preload_warnings) =
+        build(target.triple, Kind::SharedObject, &["-p", PRELOAD_CRATE])?;
+    warnings.extend(preload_warnings);
     let mut found_preload = false;
-    for (built, name) in build(target.triple, Kind::SharedObject, &["-p", PRELOAD_CRATE])? {
+    for (built, name) in preloads {
         if name == format!("lib{PRELOAD_CRATE}.so") {
             install(&built, PRELOAD_FILE, &dir)?;
             found_preload = true;
@@ -59,12 +65,15 @@ pub fn build_target(target: &Target) -> Result {
             "the {PRELOAD_CRATE} build produced no lib{PRELOAD_CRATE}.so"
         ));
     }
-    Ok(())
+    Ok(warnings)
 }
 
-/// Runs one cargo build and returns the artifacts it reports (path, file name), as cargo's
-/// JSON messages name them rather than guessing paths.
-fn build(triple: &str, kind: Kind, packages: &[&str]) -> Result<Vec<(PathBuf, String)>> {
+/// What one cargo build made: its artifacts (path, file name) and the warnings it printed.
+type Built = (Vec<(PathBuf, String)>, Vec<String>);
+
+/// Runs one cargo build and returns the artifacts it reports, as cargo's JSON messages name
+/// them rather than guessing paths, and its warnings.
+fn build(triple: &str, kind: Kind, packages: &[&str]) -> Result<Built> {
     let mut cmd = cargo();
     cmd.args([
         "build",
@@ -78,9 +87,14 @@ fn build(triple: &str, kind: Kind, packages: &[&str]) -> Result<Vec<(PathBuf, St
     .args(packages)
     .env("CARGO_TARGET_DIR", root().join(kind.target_dir()))
     .env("CARGO_ENCODED_RUSTFLAGS", kind.encoded_rustflags())
-    .stdout(Stdio::piped());
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     eprintln!("xtask: {}", display(&cmd));
-    let out = cmd.spawn()?.wait_with_output()?;
+    let mut child = cmd.spawn()?;
+    let stderr = child.stderr.take().expect("piped");
+    let echo = std::thread::spawn(move || echo_and_collect_warnings(stderr));
+    let out = child.wait_with_output()?;
+    let warnings = echo.join().unwrap_or_default();
     if !out.status.success() {
         return fail(format!("the {triple} build failed"));
     }
@@ -121,7 +135,7 @@ fn build(triple: &str, kind: Kind, packages: &[&str]) -> Result<Vec<(PathBuf, St
             artifacts.push((path, name));
         }
     }
-    Ok(artifacts)
+    Ok((artifacts, warnings))
 }
 
 /// Keeps the unstripped file for size reports and writes the shipped one beside it.

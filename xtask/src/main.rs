@@ -6,10 +6,11 @@ mod dist;
 mod setup;
 mod targets;
 mod test;
+mod tools;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "Usage: cargo xtask <task>
+const USAGE: &str = "Usage: cargo xtask <task> [--verbose]
 
 Tasks:
   dist    build dns54, routes and libpacketmark.so for every router target into
@@ -21,28 +22,47 @@ Tasks:
           the current sizes, `--symbols`, `--json`, `--markdown`; see `size-report --help`)
   test    everything CI checks: formatting, clippy (host and cross), host unit tests,
           the cross builds, the MIPS tests under qemu, the integration tests; ends with
-          `N passed, N failed`. As root it installs missing Debian packages itself.
+          `N passed, N failed, N not run` and the time of each step. As root it installs
+          what it needs itself.
   bench packetmark
           socket()+close() without a preload, with libpacketmark.so and with a C
           preload of the original's behaviour, side by side, as ratios
   help    this text
+
+--verbose shows every command with the environment xtask gives it.
 ";
 
 fn main() -> ExitCode {
-    let task = std::env::args().nth(1);
-    let result = match task.as_deref() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str);
+    let rest = args.get(1..).unwrap_or_default();
+    let usage_error = |message: String| {
+        eprint!("xtask: {message}\n\n{USAGE}");
+        ExitCode::from(2)
+    };
+    // Every task but `size` (whose options go to size-report) takes only `--verbose`, after
+    // `bench`'s benchmark name.
+    let options = match task {
+        Some("size") => &[][..],
+        Some("bench") => rest.get(1..).unwrap_or_default(),
+        _ => rest,
+    };
+    if let Err(message) = flags(options) {
+        return usage_error(message);
+    }
+    let result = match task {
         Some("dist") => dist::dist(),
-        Some("size") => dist::size(&std::env::args().skip(2).collect::<Vec<_>>()),
+        Some("size") => dist::size(rest),
         Some("test") => test::test(),
-        Some("bench") => bench::bench(std::env::args().nth(2).as_deref()),
+        Some("bench") => match rest.first().map(String::as_str) {
+            Some(what @ "packetmark") => bench::bench(what),
+            _ => return usage_error("bench what? `cargo xtask bench packetmark`".into()),
+        },
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        Some(other) => {
-            eprint!("xtask: unknown task `{other}`\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+        Some(other) => return usage_error(format!("unknown task `{other}`")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -53,4 +73,16 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The options every task takes: only `--verbose`. Anything else stops the task before it
+/// does anything.
+fn flags(args: &[String]) -> Result<(), String> {
+    for arg in args {
+        match arg.as_str() {
+            "--verbose" | "-v" => cmd::set_verbose(),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(())
 }

@@ -2,66 +2,93 @@
 //! named with the exact command to run.
 
 use crate::cmd::{Result, capture, fail, is_root, root, run, run_quiet};
+use crate::tools::{Need, TOOLS, is_present};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Debian packages, each with what it is for.
-const PACKAGES: &[(&str, &str)] = &[
-    ("qemu-user", "runs the MIPS builds (qemu-mips, qemu-mipsel)"),
-    (
-        "gcc-mips-linux-gnu",
-        "builds the MIPS soft-float musl and links the MIPS test binaries",
-    ),
-    (
-        "binutils-mips-linux-gnu",
-        "the MIPS assembler and archiver for that musl",
-    ),
-    (
-        "dpkg-dev",
-        "`apt-get source` unpacks Debian's musl source with it",
-    ),
-    (
-        "musl-tools",
-        "x86_64 musl-gcc: native test programs against musl",
-    ),
-    (
-        "dnsmasq-base",
-        "the real DNS forwarder the tests compare with and preload into",
-    ),
-    ("strace", "tests check which syscalls a process made"),
-    ("iproute2", "`ip` for the network-namespace tests"),
-    (
-        "python3",
-        "a glibc test program that creates sockets and reads SO_MARK back",
-    ),
-    ("make", "builds the musl sysroot"),
-    (
-        "binutils",
-        "readelf and size: the tests check size-report's figures against them",
-    ),
-];
-
-/// What size-report runs to estimate flash cost.
-const SIZE_PACKAGES: &[(&str, &str)] = &[
-    ("xz-utils", "size-report's per-file xz estimate"),
-    (
-        "squashfs-tools",
-        "size-report's squashfs image (mksquashfs)",
-    ),
-];
-
 /// Everything `cargo xtask dist` and `cargo xtask size` need.
 pub fn for_dist() -> Result {
+    premise()?;
     rust_components()?;
-    debian_packages(SIZE_PACKAGES)
+    tools(&[Need::Dist])
 }
 
-/// Everything `cargo xtask test` needs.
+/// Everything `cargo xtask test` and the benches need.
 pub fn for_test() -> Result {
+    premise()?;
     rust_components()?;
-    debian_packages(&[SIZE_PACKAGES, PACKAGES].concat())?;
+    tools(&[Need::Dist, Need::Test])?;
     binfmt_for_qemu_mips()
+}
+
+/// A C linker is Rust's own premise (xtask could not have been built without one): named,
+/// not installed.
+fn premise() -> Result {
+    let missing = missing_packages(&[Need::Premise]);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    fail(format!(
+        "Rust needs a C linker, which this machine lacks: apt-get install {}",
+        missing.join(" ")
+    ))
+}
+
+/// The packages of the tools of these needs that are not on the machine.
+fn missing_packages(needs: &[Need]) -> Vec<&'static str> {
+    let mut packages: Vec<&str> = Vec::new();
+    for tool in TOOLS.iter().filter(|t| needs.contains(&t.need)) {
+        if !is_present(tool.program) && !packages.contains(&tool.package) {
+            packages.push(tool.package);
+        }
+    }
+    packages
+}
+
+/// Installs the packages of the missing tools (as root; otherwise names the command), then
+/// insists that every tool is there.
+fn tools(needs: &[Need]) -> Result {
+    let missing = missing_packages(needs);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    for tool in TOOLS
+        .iter()
+        .filter(|t| needs.contains(&t.need) && !is_present(t.program))
+    {
+        eprintln!(
+            "xtask: missing {} (Debian package {}): {}",
+            tool.program, tool.package, tool.why
+        );
+    }
+    let install = format!(
+        "apt-get install -y --no-install-recommends {}",
+        missing.join(" ")
+    );
+    if !is_root() {
+        return fail(format!(
+            "install them first: sudo apt-get update && sudo {install}"
+        ));
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(&missing))?;
+    let still: Vec<String> = TOOLS
+        .iter()
+        .filter(|t| needs.contains(&t.need) && !is_present(t.program))
+        .map(|t| format!("{} (package {})", t.program, t.package))
+        .collect();
+    if still.is_empty() {
+        Ok(())
+    } else {
+        fail(format!(
+            "still missing after `{install}`: {}",
+            still.join(", ")
+        ))
+    }
 }
 
 /// The sysroot of the running toolchain.
@@ -122,37 +149,6 @@ fn rust_components() -> Result {
     Ok(())
 }
 
-fn package_installed(name: &str) -> bool {
-    capture(Command::new("dpkg-query").args(["-W", "-f=${Status}", name]))
-        .map(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
-        .unwrap_or(false)
-}
-
-fn debian_packages(packages: &[(&str, &str)]) -> Result {
-    let missing: Vec<&str> = packages
-        .iter()
-        .map(|(name, _)| *name)
-        .filter(|name| !package_installed(name))
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    for (name, why) in packages.iter().filter(|(n, _)| missing.contains(n)) {
-        eprintln!("xtask: missing Debian package {name}: {why}");
-    }
-    if !is_root() {
-        return fail(format!(
-            "install them first: sudo apt-get update && sudo apt-get install -y {}",
-            missing.join(" ")
-        ));
-    }
-    run(Command::new("apt-get").arg("update").arg("-qq"))?;
-    run(Command::new("apt-get")
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y", "-qq", "--no-install-recommends"])
-        .args(&missing))
-}
-
 const BINFMT_DIR: &str = "/proc/sys/fs/binfmt_misc";
 
 /// `-Z panic-abort-tests` runs every MIPS test in a child process, which the kernel must be
@@ -178,8 +174,9 @@ fn binfmt_for_qemu_mips() -> Result {
     if register.exists() && registered(Path::new(BINFMT_DIR)) {
         return Ok(());
     }
-    let description = fs::read_to_string("/usr/share/binfmts/qemu-mips")
-        .or_else(|_| fail("/usr/share/binfmts/qemu-mips is missing: apt-get install qemu-user"))?;
+    let description = fs::read_to_string("/usr/share/binfmts/qemu-mips").or_else(|_| {
+        fail("/usr/share/binfmts/qemu-mips is missing: apt-get install qemu-user-binfmt")
+    })?;
     let field = |key: &str| {
         description
             .lines()
@@ -210,7 +207,9 @@ fn binfmt_for_qemu_mips() -> Result {
 /// The directory of a MIPS (big-endian, soft-float, 24Kc) musl built from Debian's source
 /// package, cached under `target/`; the MIPS test binaries link against it.
 pub fn mips_musl_sysroot() -> Result<PathBuf> {
-    const STAMP: &str = "musl from Debian source; -Os -msoft-float -march=24kc; unwind stubs v1\n";
+    // Changes whenever the recipe does, so that an older sysroot is built again.
+    const STAMP: &str =
+        "musl from Debian source; -Os -msoft-float -march=24kc; unwind stubs v1; gcc wrapper v2\n";
     let base = root().join("target/sysroot");
     let sysroot = base.join("mips-linux-musl-sf");
     if fs::read_to_string(sysroot.join("stamp")).is_ok_and(|s| s == STAMP) {
@@ -251,6 +250,12 @@ pub fn mips_musl_sysroot() -> Result<PathBuf> {
         "RANLIB=mips-linux-gnu-ranlib",
         "install",
     ]))?;
+    if !sysroot.join("lib/musl-gcc.specs").is_file() {
+        return fail(
+            "musl's configure made no gcc wrapper (lib/musl-gcc.specs): it needs the MIPS C \
+             library headers, apt-get install libc6-dev-mips-cross",
+        );
+    }
     // std refers to these two for backtraces, which a panic=abort test never takes; stubs
     // satisfy the linker without a MIPS libunwind.
     let stub = sysroot.join("unwind-stubs.c");
@@ -277,10 +282,13 @@ pub fn mips_musl_sysroot() -> Result<PathBuf> {
     Ok(sysroot)
 }
 
+/// Where the added `deb-src` entries go: one file per format, next to the machine's own.
 const SOURCES_FILE: &str = "/etc/apt/sources.list.d/gluon-wan-tools-src.sources";
+const LIST_FILE: &str = "/etc/apt/sources.list.d/gluon-wan-tools-src.list";
 
 /// `apt-get source` needs `deb-src` entries. If there are none, add ones for the same mirrors
-/// and suites as the machine's `deb` entries (as root), so nothing new is trusted.
+/// and suites as the machine's `deb` entries (as root), so nothing new is trusted. Both of
+/// apt's formats count: deb822 `*.sources` files and classic one-line `sources.list` files.
 fn ensure_deb_src() -> Result {
     let finds_source = || {
         capture(Command::new("apt-get").args(["source", "--print-uris", "-qq", "musl"])).is_ok_and(
@@ -290,22 +298,52 @@ fn ensure_deb_src() -> Result {
     if finds_source() {
         return Ok(());
     }
-    let stanzas = deb_src_stanzas();
-    if stanzas.is_empty() {
+    let (mut stanzas, mut lines) = (Vec::new(), Vec::new());
+    let list_d = Path::new("/etc/apt/sources.list.d");
+    let files = fs::read_dir(list_d)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .chain([PathBuf::from("/etc/apt/sources.list")]);
+    for path in files {
+        if path == Path::new(SOURCES_FILE) || path == Path::new(LIST_FILE) {
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("sources") => stanzas.extend(deb822_source_stanzas(&text)),
+            Some("list") => lines.extend(one_line_source_entries(&text)),
+            _ => {}
+        }
+    }
+    if stanzas.is_empty() && lines.is_empty() {
         return fail(
-            "no deb-src entry for musl, and no deb822 `Types: deb` entry under /etc/apt/sources.list.d to mirror",
+            "no deb-src entry for musl, and no `deb` entry in /etc/apt/sources.list or \
+             /etc/apt/sources.list.d to mirror",
         );
     }
+    let writes: Vec<(&str, String)> = [
+        (SOURCES_FILE, stanzas.join("\n")),
+        (LIST_FILE, lines.concat()),
+    ]
+    .into_iter()
+    .filter(|(_, text)| !text.is_empty())
+    .collect();
     if !is_root() {
-        return fail(format!(
-            "apt-get source needs deb-src entries. As root, write {SOURCES_FILE} with:\n\n{}\nthen run: apt-get update",
-            stanzas.join("\n")
-        ));
+        let mut advice = String::from("apt-get source needs deb-src entries. As root, write:\n");
+        for (file, text) in &writes {
+            advice.push_str(&format!("\n{file}:\n{text}"));
+        }
+        advice.push_str("\nthen run: apt-get update");
+        return fail(advice);
     }
-    eprintln!(
-        "xtask: adding deb-src entries for the machine's own Debian mirrors ({SOURCES_FILE})"
-    );
-    fs::write(SOURCES_FILE, stanzas.join("\n"))?;
+    for (file, text) in &writes {
+        eprintln!("xtask: adding deb-src entries for the machine's own Debian mirrors ({file})");
+        fs::write(file, text)?;
+    }
     run_quiet(Command::new("apt-get").args(["update", "-qq"]))?;
     if finds_source() {
         Ok(())
@@ -314,38 +352,71 @@ fn ensure_deb_src() -> Result {
     }
 }
 
-/// The machine's deb822 `Types: deb` stanzas, as `deb-src` stanzas.
-fn deb_src_stanzas() -> Vec<String> {
+/// The `Types: deb` stanzas of a deb822 sources file, as `deb-src` stanzas.
+fn deb822_source_stanzas(text: &str) -> Vec<String> {
     let mut stanzas = Vec::new();
-    let dir = Path::new("/etc/apt/sources.list.d");
-    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "sources") || path == Path::new(SOURCES_FILE) {
-            continue;
-        }
-        let Ok(text) = fs::read_to_string(&path) else {
-            continue;
-        };
-        for stanza in text.split("\n\n") {
-            let is_binary_only = stanza.lines().any(|l| {
-                l.strip_prefix("Types:")
-                    .is_some_and(|t| t.split_whitespace().eq(["deb"]))
-            });
-            if is_binary_only {
-                let lines: Vec<String> = stanza
-                    .lines()
-                    .filter(|l| !l.trim_start().starts_with('#'))
-                    .map(|l| {
-                        if l.starts_with("Types:") {
-                            "Types: deb-src".to_string()
-                        } else {
-                            l.to_string()
-                        }
-                    })
-                    .collect();
-                stanzas.push(lines.join("\n") + "\n");
-            }
+    for stanza in text.split("\n\n") {
+        let is_binary_only = stanza.lines().any(|l| {
+            l.strip_prefix("Types:")
+                .is_some_and(|t| t.split_whitespace().eq(["deb"]))
+        });
+        if is_binary_only {
+            let lines: Vec<String> = stanza
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+                .map(|l| {
+                    if l.starts_with("Types:") {
+                        "Types: deb-src".to_string()
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect();
+            stanzas.push(lines.join("\n") + "\n");
         }
     }
     stanzas
+}
+
+/// The `deb` lines of a classic one-line sources file, as `deb-src` lines.
+fn one_line_source_entries(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_prefix("deb "))
+        .map(|rest| format!("deb-src {}\n", rest.trim_start()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deb822_binary_stanzas_become_source_stanzas() {
+        let text = "Types: deb\n# a comment\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\n\
+                    Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n\
+                    Types: deb deb-src\nURIs: http://example.org\nSuites: x\nComponents: main\n";
+        assert_eq!(
+            deb822_source_stanzas(text),
+            [
+                "Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\n\
+              Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn classic_deb_lines_become_deb_src_lines() {
+        let text = "# debootstrap's\ndeb http://deb.debian.org/debian bookworm main\n\
+                    deb-src http://deb.debian.org/debian bookworm main\n\
+                    deb [signed-by=/k.gpg] http://security.debian.org bookworm-security main\n\
+                    #deb http://old bookworm main\n";
+        assert_eq!(
+            one_line_source_entries(text),
+            [
+                "deb-src http://deb.debian.org/debian bookworm main\n",
+                "deb-src [signed-by=/k.gpg] http://security.debian.org bookworm-security main\n"
+            ]
+        );
+    }
 }

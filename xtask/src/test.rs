@@ -1,11 +1,13 @@
-//! `cargo xtask test`: every check and test, ending in one `N passed, N failed` line.
+//! `cargo xtask test`: every check and test, ending in one `N passed, N failed, N not run`
+//! line and the time each step took.
 
-use crate::cmd::{Failure, Result, cargo, display, root};
+use crate::cmd::{Failure, Result, cargo, display, echo_and_collect_warnings, fail, root};
 use crate::dist::{build_size_report, build_target, size_report};
 use crate::setup;
-use crate::targets::{BUILD_STD, CHECK_ONLY_TARGETS, DIST_TARGETS, Kind, PROGRAMS};
+use crate::targets::{BUILD_STD, CHECK_ONLY_TARGETS, DIST_TARGETS, Kind, PROGRAMS, Target};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// Crates whose tests also run on big-endian MIPS under qemu: the syscall layer and the pure
 /// logic (codecs, parsers), where byte order bites.
@@ -13,90 +15,185 @@ const QEMU_TEST_CRATES: &[&str] = &["sys", "packetmark"];
 
 const MIPS: &str = "mips-unknown-linux-musl";
 
-/// Counts every test of every runner, and each check of its own as one.
+/// Counts every test of every runner, and each check of its own as one; times every step.
 #[derive(Default)]
 struct Tally {
     passed: u64,
     failed: u64,
+    /// Tests that exist but did not run: ignored, in a test binary that stopped early, or in
+    /// a step that could not start (one each).
+    not_run: u64,
     failures: Vec<String>,
+    skipped_steps: Vec<String>,
+    times: Vec<(String, Duration)>,
 }
 
 impl Tally {
-    /// One check of xtask's own.
-    fn check(&mut self, name: &str, result: Result) {
+    /// One check of xtask's own; returns whether it passed.
+    fn check(&mut self, name: &str, step: impl FnOnce() -> Result) -> bool {
+        let started = Instant::now();
+        let result = step();
+        self.times.push((name.to_string(), started.elapsed()));
         match result {
             Ok(()) => {
                 self.passed += 1;
                 eprintln!("xtask: ok: {name}");
+                true
             }
             Err(Failure(why)) => {
                 self.failed += 1;
                 eprintln!("xtask: FAILED: {name}: {why}");
                 self.failures.push(name.to_string());
+                false
             }
         }
     }
 
-    /// A `cargo test` run: its `test result:` lines are summed. A run that fails without a
-    /// failing test (it did not build, or a test binary crashed) counts as one failure.
+    /// A step that cannot run because an earlier one failed.
+    fn skip(&mut self, name: &str, because: &str) {
+        self.not_run += 1;
+        eprintln!("xtask: NOT RUN: {name}: {because}");
+        self.skipped_steps.push(name.to_string());
+    }
+
+    /// A `cargo test` run over every test binary (`--no-fail-fast`): each test's line is
+    /// counted, and a binary that stops early leaves its missing tests counted as not run.
+    /// A run that fails without a failing test (it did not build) counts as one failure, and
+    /// so does a build that warned: warnings fail CI as clippy's do.
     fn cargo_test(&mut self, name: &str, cmd: &mut Command) {
+        cmd.arg("--no-fail-fast");
         eprintln!("xtask: {}", display(cmd));
-        let (mut passed, mut failed) = (0, 0);
-        let status = cmd.stdout(Stdio::piped()).spawn().and_then(|mut child| {
-            let stdout = child.stdout.take().expect("piped");
-            for line in BufReader::new(stdout).lines() {
-                let line = line?;
-                println!("{line}");
-                if let Some((p, f)) = parse_test_result(&line) {
-                    passed += p;
-                    failed += f;
+        let started = Instant::now();
+        let mut counts = TestCounts::default();
+        let mut warnings = Vec::new();
+        let status = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                let stderr = child.stderr.take().expect("piped");
+                let echo = std::thread::spawn(move || echo_and_collect_warnings(stderr));
+                let stdout = child.stdout.take().expect("piped");
+                for line in BufReader::new(stdout).lines() {
+                    let line = line?;
+                    println!("{line}");
+                    counts.line(&line);
                 }
-            }
-            child.wait()
-        });
-        self.passed += passed;
-        self.failed += failed;
+                counts.end_of_binary();
+                warnings = echo.join().unwrap_or_default();
+                child.wait()
+            });
+        self.times.push((name.to_string(), started.elapsed()));
+        self.passed += counts.passed;
+        self.failed += counts.failed;
+        self.not_run += counts.not_run;
+        if counts.not_run > 0 {
+            eprintln!(
+                "xtask: {name}: {} tests did not run (ignored, or their test binary stopped early)",
+                counts.not_run
+            );
+        }
+        if !warnings.is_empty() {
+            self.failed += 1;
+            eprintln!(
+                "xtask: FAILED: {name}: the build warned:\n  {}",
+                warnings.join("\n  ")
+            );
+            self.failures.push(format!("{name} (warnings)"));
+        }
         let ok = matches!(&status, Ok(s) if s.success());
-        if failed > 0 || !ok {
-            if failed == 0 {
+        if counts.failed > 0 || counts.not_run > 0 || !ok {
+            if counts.failed == 0 && counts.not_run == 0 {
                 self.failed += 1;
             }
             eprintln!("xtask: FAILED: {name}");
             self.failures.push(name.to_string());
         }
     }
+
+    /// The closing count, then the time of every step, so that growth shows where it happens.
+    fn finish(self) -> Result {
+        if !self.failures.is_empty() {
+            eprintln!("xtask: failed: {}", self.failures.join("; "));
+        }
+        if !self.skipped_steps.is_empty() {
+            eprintln!("xtask: not run: {}", self.skipped_steps.join("; "));
+        }
+        println!(
+            "{} passed, {} failed, {} not run",
+            self.passed, self.failed, self.not_run
+        );
+        let total: Duration = self.times.iter().map(|(_, t)| *t).sum();
+        println!("time per step:");
+        for (name, time) in &self.times {
+            println!("  {:>7.1} s  {name}", time.as_secs_f64());
+        }
+        println!("  {:>7.1} s  total", total.as_secs_f64());
+        if self.failed == 0 && self.not_run == 0 {
+            Ok(())
+        } else {
+            Err(Failure(String::new()))
+        }
+    }
 }
 
-/// `test result: ok. 14 passed; 0 failed; …` → (14, 0).
-fn parse_test_result(line: &str) -> Option<(u64, u64)> {
-    let rest = line.strip_prefix("test result: ")?;
-    let count = |word: &str| -> Option<u64> {
-        rest.split(';').find_map(|part| {
-            part.trim()
-                .strip_suffix(word)?
-                .rsplit(' ')
-                .next()?
-                .trim()
-                .parse()
-                .ok()
-        })
-    };
-    Some((
-        count(" passed").or_else(|| count("passed"))?,
-        count(" failed").or_else(|| count("failed"))?,
-    ))
+/// What the test harness reported, read line by line.
+#[derive(Default, Debug, PartialEq)]
+struct TestCounts {
+    passed: u64,
+    failed: u64,
+    not_run: u64,
+    /// The binary being reported: how many tests it announced, how many finished.
+    announced: u64,
+    finished: u64,
+}
+
+impl TestCounts {
+    fn line(&mut self, line: &str) {
+        let announced = line
+            .strip_prefix("running ")
+            .and_then(|rest| rest.strip_suffix(" tests").or(rest.strip_suffix(" test")))
+            .and_then(|n| n.parse::<u64>().ok());
+        if let Some(count) = announced {
+            self.end_of_binary();
+            self.announced = count;
+            return;
+        }
+        match test_outcome(line) {
+            Some("ok") => self.passed += 1,
+            Some("FAILED") => self.failed += 1,
+            _ => return,
+        }
+        self.finished += 1;
+    }
+
+    /// The binary's report is over, whether it ended with `test result:` or not at all.
+    fn end_of_binary(&mut self) {
+        self.not_run += self.announced.saturating_sub(self.finished);
+        self.announced = 0;
+        self.finished = 0;
+    }
+}
+
+/// `test a::b ... ok` → `ok`; `FAILED` and `ignored` (with or without a reason) likewise.
+fn test_outcome(line: &str) -> Option<&str> {
+    let rest = line.strip_prefix("test ")?;
+    let (_, outcome) = rest.rsplit_once(" ... ")?;
+    Some(outcome.split(',').next().unwrap_or(outcome).trim())
 }
 
 pub fn test() -> Result {
-    setup::for_test()?;
     let mut tally = Tally::default();
+    let setup = "setup (toolchain components, Debian packages, binfmt_misc)";
+    if !tally.check(setup, setup::for_test) {
+        tally.skip("every other step", "the setup failed");
+        return tally.finish();
+    }
 
-    tally.check(
-        "cargo fmt --check",
-        crate::cmd::run(cargo().args(["fmt", "--all", "--check"])),
-    );
-    tally.check(
-        "clippy (host)",
+    tally.check("cargo fmt --check", || {
+        crate::cmd::run(cargo().args(["fmt", "--all", "--check"]))
+    });
+    tally.check("clippy (host)", || {
         crate::cmd::run(cargo().args([
             "clippy",
             "--workspace",
@@ -104,19 +201,17 @@ pub fn test() -> Result {
             "--",
             "-D",
             "warnings",
-        ])),
-    );
+        ]))
+    });
     for target in DIST_TARGETS {
-        tally.check(
-            &format!("clippy ({})", target.triple),
-            clippy_cross(target.triple, true),
-        );
+        tally.check(&format!("clippy ({})", target.triple), || {
+            clippy_cross(target.triple, true)
+        });
     }
     for triple in CHECK_ONLY_TARGETS {
-        tally.check(
-            &format!("clippy ({triple}, runtime only)"),
-            clippy_cross(triple, false),
-        );
+        tally.check(&format!("clippy ({triple}, runtime only)"), || {
+            clippy_cross(triple, false)
+        });
     }
 
     tally.cargo_test(
@@ -126,55 +221,56 @@ pub fn test() -> Result {
 
     let mut dist_ok = true;
     for target in DIST_TARGETS {
-        let result = build_target(target);
-        dist_ok &= result.is_ok();
-        tally.check(&format!("dist ({})", target.triple), result);
+        dist_ok &= tally.check(&format!("dist ({})", target.triple), || {
+            build_target_without_warnings(target)
+        });
     }
+    let size_check = "sizes within budget, no formatting or panic machinery (size-report)";
     if dist_ok {
-        tally.check(
-            "sizes within budget, no formatting or panic machinery (size-report)",
-            size_report(&[]),
-        );
-    }
-
-    let sysroot = setup::mips_musl_sysroot();
-    match &sysroot {
-        Ok(sysroot) => tally.cargo_test(
-            "tests on big-endian MIPS under qemu-mips",
-            &mut mips_test(sysroot),
-        ),
-        Err(err) => tally.check("MIPS musl sysroot", Err(Failure(err.0.clone()))),
-    }
-
-    let mut integration = cargo();
-    integration
-        .args(["test", "-p", "integration-tests"])
-        .env("GWT_DIST_DIR", root().join("target/dist"));
-    if let Ok(size_report) = build_size_report() {
-        integration.env("GWT_SIZE_REPORT", size_report);
-    }
-    if let Ok(sysroot) = &sysroot {
-        integration.env("GWT_MIPS_SYSROOT", sysroot);
-    }
-    let integration_name = "integration tests (artifacts, namespaces, preload)";
-    if dist_ok {
-        tally.cargo_test(integration_name, &mut integration);
+        tally.check(size_check, || size_report(&[]));
     } else {
-        // Files left from an earlier build would be tested in place of the ones that failed.
-        tally.check(
-            integration_name,
-            Err(Failure("not run: a dist build failed".into())),
-        );
+        tally.skip(size_check, "a dist build failed");
     }
 
-    if !tally.failures.is_empty() {
-        eprintln!("xtask: failed: {}", tally.failures.join("; "));
+    let mut sysroot = None;
+    tally.check("MIPS soft-float musl sysroot", || {
+        sysroot = Some(setup::mips_musl_sysroot()?);
+        Ok(())
+    });
+    let mips_tests = "tests on big-endian MIPS under qemu-mips";
+    match &sysroot {
+        Some(sysroot) => tally.cargo_test(mips_tests, &mut mips_test(sysroot)),
+        None => tally.skip(mips_tests, "there is no MIPS sysroot"),
     }
-    println!("{} passed, {} failed", tally.passed, tally.failed);
-    if tally.failed == 0 {
+
+    let mut size_report_binary = None;
+    tally.check("size-report build for the integration tests", || {
+        size_report_binary = Some(build_size_report()?);
+        Ok(())
+    });
+    let integration = "integration tests (artifacts, namespaces, preload)";
+    match (dist_ok, sysroot, size_report_binary) {
+        (true, Some(sysroot), Some(size_report_binary)) => tally.cargo_test(
+            integration,
+            cargo()
+                .args(["test", "-p", "integration-tests"])
+                .env("GWT_DIST_DIR", root().join("target/dist"))
+                .env("GWT_SIZE_REPORT", size_report_binary)
+                .env("GWT_MIPS_SYSROOT", sysroot),
+        ),
+        // Files left from an earlier build would be tested in place of the ones that failed.
+        _ => tally.skip(integration, "a build it needs failed"),
+    }
+    tally.finish()
+}
+
+/// A dist build for `test`: a warning fails it, as clippy's do.
+fn build_target_without_warnings(target: &Target) -> Result {
+    let warnings = build_target(target)?;
+    if warnings.is_empty() {
         Ok(())
     } else {
-        Err(Failure(String::new()))
+        fail(format!("the build warned:\n  {}", warnings.join("\n  ")))
     }
 }
 
@@ -261,20 +357,39 @@ fn mips_test(sysroot: &std::path::Path) -> Command {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_test_result;
+    use super::{TestCounts, test_outcome};
+
+    fn counts(output: &str) -> TestCounts {
+        let mut counts = TestCounts::default();
+        for line in output.lines() {
+            counts.line(line);
+        }
+        counts.end_of_binary();
+        counts
+    }
 
     #[test]
-    fn reads_cargo_test_summaries() {
+    fn reads_test_outcomes() {
+        assert_eq!(test_outcome("test a::b ... ok"), Some("ok"));
+        assert_eq!(test_outcome("test a ... FAILED"), Some("FAILED"));
         assert_eq!(
-            parse_test_result(
-                "test result: ok. 14 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.02s"
-            ),
-            Some((14, 0))
+            test_outcome("test a ... ignored, needs root"),
+            Some("ignored")
         );
-        assert_eq!(
-            parse_test_result("test result: FAILED. 3 passed; 2 failed; 1 ignored"),
-            Some((3, 2))
-        );
-        assert_eq!(parse_test_result("running 3 tests"), None);
+        assert_eq!(test_outcome("running 3 tests"), None);
+        assert_eq!(test_outcome("test result: ok. 1 passed; 0 failed"), None);
+    }
+
+    #[test]
+    fn counts_every_binary_and_what_did_not_run() {
+        let output = "\nrunning 2 tests\ntest a ... ok\ntest b ... FAILED\n\n\
+                      test result: FAILED. 1 passed; 1 failed; 0 ignored\n\n\
+                      running 1 test\ntest c ... ignored\n\ntest result: ok. 0 passed; 0 failed; 1 ignored\n\n\
+                      running 4 tests\ntest d ... ok\n\n\
+                      running 0 tests\n\ntest result: ok. 0 passed; 0 failed\n";
+        let counts = counts(output);
+        // The third binary announced 4 tests and stopped after one: 3 did not run; the ignored
+        // one did not run either.
+        assert_eq!((counts.passed, counts.failed, counts.not_run), (2, 1, 4));
     }
 }

@@ -1,0 +1,203 @@
+// Every program and file that a dist step, a test or a bench uses from the machine, with the
+// Debian package that provides it: the one list. xtask's setup installs from it, and the
+// integration tests (which `include!` this file) name the package when something is missing.
+// Plain Rust without `use`, so that both crates can include it.
+
+/// When a tool is needed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Need {
+    /// Rust's own premise (a C linker): checked and named, never installed by xtask.
+    Premise,
+    /// `cargo xtask dist` and `cargo xtask size` (and so `test` too).
+    Dist,
+    /// `cargo xtask test` and the benches.
+    Test,
+    /// `cargo xtask fresh-check` only.
+    FreshCheck,
+}
+
+/// A program (looked up on `PATH`) or a file (an absolute path) and its package.
+pub struct Tool {
+    pub program: &'static str,
+    pub package: &'static str,
+    pub need: Need,
+    pub why: &'static str,
+}
+
+pub const TOOLS: &[Tool] = &[
+    Tool {
+        program: "gcc",
+        package: "gcc",
+        need: Need::Premise,
+        why: "the C linker Rust itself needs; also builds the C test and bench programs",
+    },
+    Tool {
+        program: "/usr/include/stdio.h",
+        package: "libc6-dev",
+        need: Need::Premise,
+        why: "the C library's headers and start files for that linker",
+    },
+    Tool {
+        program: "xz",
+        package: "xz-utils",
+        need: Need::Dist,
+        why: "size-report's per-file xz estimate",
+    },
+    Tool {
+        program: "mksquashfs",
+        package: "squashfs-tools",
+        need: Need::Dist,
+        why: "size-report's squashfs image",
+    },
+    Tool {
+        program: "qemu-mips",
+        package: "qemu-user",
+        need: Need::Test,
+        why: "runs the big-endian MIPS builds",
+    },
+    Tool {
+        program: "qemu-mipsel",
+        package: "qemu-user",
+        need: Need::Test,
+        why: "runs the little-endian MIPS builds",
+    },
+    Tool {
+        program: "/usr/share/binfmts/qemu-mips",
+        package: "qemu-user-binfmt",
+        need: Need::Test,
+        why: "the binfmt_misc magic that lets the kernel exec MIPS test children through qemu-mips",
+    },
+    Tool {
+        program: "mips-linux-gnu-gcc",
+        package: "gcc-mips-linux-gnu",
+        need: Need::Test,
+        why: "builds the MIPS soft-float musl and links the MIPS test binaries",
+    },
+    Tool {
+        program: "/usr/mips-linux-gnu/lib/crt1.o",
+        package: "libc6-dev-mips-cross",
+        need: Need::Test,
+        why: "without it musl's configure makes no gcc wrapper (no musl-gcc.specs)",
+    },
+    Tool {
+        program: "mips-linux-gnu-ar",
+        package: "binutils-mips-linux-gnu",
+        need: Need::Test,
+        why: "the MIPS assembler and archiver for that musl",
+    },
+    Tool {
+        program: "dpkg-source",
+        package: "dpkg-dev",
+        need: Need::Test,
+        why: "`apt-get source musl` unpacks Debian's musl source with it",
+    },
+    Tool {
+        program: "make",
+        package: "make",
+        need: Need::Test,
+        why: "builds the MIPS musl",
+    },
+    Tool {
+        program: "musl-gcc",
+        package: "musl-tools",
+        need: Need::Test,
+        why: "x86_64 musl programs for the preload tests",
+    },
+    Tool {
+        program: "dnsmasq",
+        package: "dnsmasq-base",
+        need: Need::Test,
+        why: "the real DNS forwarder the tests preload into and compare with",
+    },
+    Tool {
+        program: "dig",
+        package: "bind9-dnsutils",
+        need: Need::Test,
+        why: "the DNS client of the tests",
+    },
+    Tool {
+        program: "strace",
+        package: "strace",
+        need: Need::Test,
+        why: "tests check which syscalls a process made",
+    },
+    Tool {
+        program: "ip",
+        package: "iproute2",
+        need: Need::Test,
+        why: "sets up the network namespaces of the tests",
+    },
+    Tool {
+        program: "unshare",
+        package: "util-linux",
+        need: Need::Test,
+        why: "makes the namespaces of the tests and benches",
+    },
+    Tool {
+        program: "nsenter",
+        package: "util-linux",
+        need: Need::Test,
+        why: "runs commands inside those namespaces",
+    },
+    Tool {
+        program: "env",
+        package: "coreutils",
+        need: Need::Test,
+        why: "starts test programs with a chosen environment",
+    },
+    Tool {
+        program: "sleep",
+        package: "coreutils",
+        need: Need::Test,
+        why: "the process that holds a test's namespaces",
+    },
+    Tool {
+        program: "readelf",
+        package: "binutils",
+        need: Need::Test,
+        why: "the tests check size-report's figures against it",
+    },
+    Tool {
+        program: "size",
+        package: "binutils",
+        need: Need::Test,
+        why: "the tests check size-report's figures against it",
+    },
+    Tool {
+        program: "nm",
+        package: "binutils",
+        need: Need::Test,
+        why: "the tests check size-report's symbols against it",
+    },
+    Tool {
+        program: "unsquashfs",
+        package: "squashfs-tools",
+        need: Need::Test,
+        why: "the tests open size-report's squashfs image",
+    },
+    Tool {
+        program: "debootstrap",
+        package: "debootstrap",
+        need: Need::FreshCheck,
+        why: "makes the fresh Debian root",
+    },
+    Tool {
+        program: "git",
+        package: "git",
+        need: Need::FreshCheck,
+        why: "takes a clean clone of the repository into it",
+    },
+];
+
+/// Whether a program is on `PATH` (or, for an absolute path, whether the file exists).
+pub fn is_present(program: &str) -> bool {
+    if program.starts_with('/') {
+        return std::path::Path::new(program).exists();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    // Setup runs as root, whose PATH holds the sbin directories, but a user's may not.
+    let sbin = std::ffi::OsString::from("/usr/local/sbin:/usr/sbin:/sbin");
+    std::env::split_paths(&path)
+        .chain(std::env::split_paths(&sbin))
+        .any(|dir| dir.join(program).is_file())
+}
