@@ -39,10 +39,21 @@ fn programs() -> [&'static PathBuf; 2] {
 
 /// Runs the test program in `netns` with the preload and `env`; returns (stdout, stderr).
 fn run_in(netns: &Netns, program: &PathBuf, env: &[&str], what: &str) -> (String, String) {
+    run_with_preloads(netns, &preload(X86), program, env, what)
+}
+
+/// Runs the test program in `netns` with `LD_PRELOAD=preloads` and `env`.
+fn run_with_preloads(
+    netns: &Netns,
+    preloads: &str,
+    program: &PathBuf,
+    env: &[&str],
+    what: &str,
+) -> (String, String) {
     let out = output(
         netns
             .command("env")
-            .arg(format!("LD_PRELOAD={}", preload(X86)))
+            .arg(format!("LD_PRELOAD={preloads}"))
             .args(env)
             .arg(program)
             .arg(what),
@@ -79,7 +90,7 @@ fn marks_ipv4_and_ipv6_sockets_with_decimal_hex_and_octal_values() {
                 );
                 assert_eq!(
                     stdout,
-                    format!("fd=ok errno=4321 mark={mark}\n"),
+                    format!("fd=ok errno=4321 mark={mark} leaked=0\n"),
                     "{program:?} {family} {value}"
                 );
                 assert_eq!(stderr, "", "{program:?} {family} {value}");
@@ -129,7 +140,7 @@ fn unix_sockets_are_left_alone() {
         let trace = strace_setsockopt(&netns, program, Some("1"), "unix");
         assert!(!trace.contains("setsockopt"), "{trace}");
         let (stdout, _) = run_in(&netns, program, &["LIBPACKETMARK_MARK=1"], "unix");
-        assert_eq!(stdout, "fd=ok errno=4321 mark=0\n");
+        assert_eq!(stdout, "fd=ok errno=4321 mark=0 leaked=0\n");
     }
 }
 
@@ -140,7 +151,7 @@ fn a_failing_socket_call_keeps_its_own_errno() {
         let (stdout, _) = run_in(&netns, program, &["LIBPACKETMARK_MARK=1"], "no-such-family");
         assert_eq!(
             stdout,
-            format!("fd=-1 errno={} mark=0\n", libc_errno::EAFNOSUPPORT)
+            format!("fd=-1 errno={} mark=0 leaked=0\n", libc_errno::EAFNOSUPPORT)
         );
     }
 }
@@ -165,7 +176,7 @@ fn bad_values_fail_closed_with_einval_and_say_so_once() {
                 let (stdout, stderr) = run_in(&netns, program, &[&env], family);
                 assert_eq!(
                     stdout,
-                    format!("fd=-1 errno={} mark=0\n", libc_errno::EINVAL),
+                    format!("fd=-1 errno={} mark=0 leaked=0\n", libc_errno::EINVAL),
                     "{program:?} {bad:?}"
                 );
                 assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -176,7 +187,7 @@ fn bad_values_fail_closed_with_einval_and_say_so_once() {
             }
             // Not routed, so not refused.
             let (stdout, _) = run_in(&netns, program, &[&env], "unix");
-            assert_eq!(stdout, "fd=ok errno=4321 mark=0\n");
+            assert_eq!(stdout, "fd=ok errno=4321 mark=0 leaked=0\n");
             // `ignore` lets the socket through, unmarked.
             let (stdout, stderr) = run_in(
                 &netns,
@@ -184,35 +195,163 @@ fn bad_values_fail_closed_with_einval_and_say_so_once() {
                 &[&env, "LIBPACKETMARK_ON_ERROR=ignore"],
                 "inet",
             );
-            assert_eq!(stdout, "fd=ok errno=4321 mark=0\n", "{program:?} {bad:?}");
+            assert_eq!(
+                stdout, "fd=ok errno=4321 mark=0 leaked=0\n",
+                "{program:?} {bad:?}"
+            );
             assert!(stderr.contains("unmarked"), "{stderr}");
         }
     }
+}
+
+/// The test library whose constructor makes sockets before libpacketmark's constructor runs,
+/// built with `compiler`.
+fn early_library(compiler: &str) -> PathBuf {
+    c_program(
+        "early_socket.c",
+        &format!("early-{compiler}.so"),
+        compiler,
+        &["-O1", "-shared", "-fPIC", "-pthread"],
+    )
 }
 
 #[test]
 fn a_socket_made_by_another_librarys_constructor_is_marked() {
     let netns = Netns::new();
     for (compiler, program) in [("gcc", glibc_program()), ("musl-gcc", musl_program())] {
-        let early = c_program(
-            "early_socket.c",
-            &format!("early-{compiler}.so"),
-            compiler,
-            &["-O1", "-shared", "-fPIC"],
+        let preloads = format!("{} {}", preload(X86), early_library(compiler).display());
+        let (stdout, _) = run_with_preloads(
+            &netns,
+            &preloads,
+            program,
+            &["LIBPACKETMARK_MARK=9"],
+            "inet",
         );
-        let out = output(
-            netns
-                .command("env")
-                .arg(format!("LD_PRELOAD={} {}", preload(X86), early.display()))
-                .arg("LIBPACKETMARK_MARK=9")
-                .arg(program)
-                .arg("inet"),
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(
-            stdout, "early fd=ok mark=9\nfd=ok errno=4321 mark=9\n",
+            stdout, "early fd=ok mark=9\nfd=ok errno=4321 mark=9 leaked=0\n",
             "{compiler}"
         );
+    }
+}
+
+/// Threads released together by a barrier race to make the process's first socket from an
+/// earlier library's constructor, so several read the configuration at once: each gets the
+/// mark; with a bad value each is refused and the complaint is one line in all.
+#[test]
+fn threads_racing_the_first_socket_all_get_the_mark_and_one_complaint() {
+    let netns = Netns::new();
+    const THREADS: &str = "EARLY_THREADS=32";
+    for (compiler, program) in [("gcc", glibc_program()), ("musl-gcc", musl_program())] {
+        let preloads = format!("{} {}", preload(X86), early_library(compiler).display());
+        for round in 0..20 {
+            let (stdout, stderr) = run_with_preloads(
+                &netns,
+                &preloads,
+                program,
+                &[THREADS, "LIBPACKETMARK_MARK=0x9"],
+                "inet",
+            );
+            assert_eq!(
+                stdout.lines().next(),
+                Some("early threads=32 marked=32 refused=0 other=0 mark=9"),
+                "{compiler}, round {round}"
+            );
+            assert_eq!(stderr, "", "{compiler}, round {round}");
+
+            let (stdout, stderr) = run_with_preloads(
+                &netns,
+                &preloads,
+                program,
+                &[THREADS, "LIBPACKETMARK_MARK=wan"],
+                "inet",
+            );
+            assert_eq!(
+                stdout.lines().next(),
+                Some("early threads=32 marked=0 refused=32 other=0 mark=0"),
+                "{compiler}, round {round}"
+            );
+            assert_eq!(
+                stderr, "libpacketmark: bad LIBPACKETMARK_MARK=\"wan\": IP sockets fail\n",
+                "{compiler}, round {round}: one complaint in all"
+            );
+        }
+    }
+}
+
+/// The shim whose `dlsym` finds nothing, built with `compiler`.
+fn no_dlsym_shim(compiler: &str) -> PathBuf {
+    c_program(
+        "no_dlsym.c",
+        &format!("no-dlsym-{compiler}.so"),
+        compiler,
+        &["-O1", "-shared", "-fPIC"],
+    )
+}
+
+#[test]
+fn without_a_socket_from_dlsym_the_syscall_stands_in() {
+    let netns = Netns::new();
+    for (compiler, program) in [("gcc", glibc_program()), ("musl-gcc", musl_program())] {
+        let preloads = format!("{} {}", no_dlsym_shim(compiler).display(), preload(X86));
+        for (what, expected) in [
+            ("inet", "fd=ok errno=4321 mark=3 leaked=0"),
+            ("inet6", "fd=ok errno=4321 mark=3 leaked=0"),
+            ("unix", "fd=ok errno=4321 mark=0 leaked=0"),
+            (
+                "flags",
+                "fd=ok errno=4321 mark=3 leaked=0 nonblock=1 cloexec=1",
+            ),
+            (
+                "noflags",
+                "fd=ok errno=4321 mark=3 leaked=0 nonblock=0 cloexec=0",
+            ),
+        ] {
+            let (stdout, stderr) =
+                run_with_preloads(&netns, &preloads, program, &["LIBPACKETMARK_MARK=3"], what);
+            assert_eq!(stdout, format!("{expected}\n"), "{compiler} {what}");
+            assert_eq!(stderr, "", "{compiler} {what}");
+        }
+        // The syscall's own error comes back in errno.
+        let (stdout, _) = run_with_preloads(
+            &netns,
+            &preloads,
+            program,
+            &["LIBPACKETMARK_MARK=3"],
+            "no-such-family",
+        );
+        assert_eq!(
+            stdout,
+            format!("fd=-1 errno={} mark=0 leaked=0\n", libc_errno::EAFNOSUPPORT),
+            "{compiler}"
+        );
+        // Fail-closed holds on this path too, and leaves nothing open.
+        assert_eq!(
+            run_without_capability(&preloads, program, &["LIBPACKETMARK_MARK=1"]),
+            format!("fd=-1 errno={} mark=0 leaked=0\n", libc_errno::EPERM),
+            "{compiler}"
+        );
+    }
+}
+
+#[test]
+fn sock_nonblock_and_sock_cloexec_pass_through() {
+    let netns = Netns::new();
+    for program in programs() {
+        for mark in ["LIBPACKETMARK_MARK=5", "LIBPACKETMARK_MARK=0"] {
+            let marked = if mark.ends_with('5') { 5 } else { 0 };
+            let (stdout, _) = run_in(&netns, program, &[mark], "flags");
+            assert_eq!(
+                stdout,
+                format!("fd=ok errno=4321 mark={marked} leaked=0 nonblock=1 cloexec=1\n"),
+                "{program:?} {mark}"
+            );
+            let (stdout, _) = run_in(&netns, program, &[mark], "noflags");
+            assert_eq!(
+                stdout,
+                format!("fd=ok errno=4321 mark={marked} leaked=0 nonblock=0 cloexec=0\n"),
+                "{program:?} {mark}"
+            );
+        }
     }
 }
 
@@ -226,11 +365,11 @@ fn many_threads_at_once_all_get_the_mark() {
 }
 
 /// In a user namespace that does not own the network namespace, SO_MARK is refused (EPERM).
-fn run_without_capability(program: &PathBuf, env: &[&str]) -> String {
+fn run_without_capability(preloads: &str, program: &PathBuf, env: &[&str]) -> String {
     let out = output(
         Command::new("unshare")
             .args(["--user", "--map-root-user", "--", "env"])
-            .arg(format!("LD_PRELOAD={}", preload(X86)))
+            .arg(format!("LD_PRELOAD={preloads}"))
             .args(env)
             .arg(program)
             .arg("inet"),
@@ -243,16 +382,17 @@ fn run_without_capability(program: &PathBuf, env: &[&str]) -> String {
 fn without_the_capability_it_fails_closed_unless_told_to_ignore() {
     for program in programs() {
         assert_eq!(
-            run_without_capability(program, &["LIBPACKETMARK_MARK=1"]),
-            format!("fd=-1 errno={} mark=0\n", libc_errno::EPERM),
-            "{program:?}: no unmarked socket may come back"
+            run_without_capability(&preload(X86), program, &["LIBPACKETMARK_MARK=1"]),
+            format!("fd=-1 errno={} mark=0 leaked=0\n", libc_errno::EPERM),
+            "{program:?}: no unmarked socket may come back, and none stays open"
         );
         assert_eq!(
             run_without_capability(
+                &preload(X86),
                 program,
                 &["LIBPACKETMARK_MARK=1", "LIBPACKETMARK_ON_ERROR=ignore"]
             ),
-            "fd=ok errno=4321 mark=0\n",
+            "fd=ok errno=4321 mark=0 leaked=0\n",
             "{program:?}: ignore keeps the socket and the caller's errno"
         );
     }
@@ -294,6 +434,7 @@ fn namespace_with_wan_only_upstream() -> Netns {
 }
 
 fn dnsmasq(netns: &Netns, env: &[&str], args: &[&str]) -> Running {
+    integration_tests::require("dnsmasq");
     let mut cmd = netns.command("env");
     cmd.args(env).args([
         "dnsmasq",
@@ -384,8 +525,16 @@ fn dnsmasq_reaches_a_wan_only_upstream_with_the_preload_and_not_without() {
 
 #[test]
 fn mips_big_endian_build_asks_for_so_mark_with_the_right_bytes() {
-    let sysroot = mips_sysroot();
-    let specs = format!("-specs={}", sysroot.join("lib/musl-gcc.specs").display());
+    let lib = mips_sysroot().join("lib");
+    let lib = lib.display();
+    // musl's specs file, but without GCC's crtbeginS.o/crtendS.o: Debian's MIPS GCC has only
+    // hard-float ones, which a soft-float link warns about, and musl needs neither.
+    let specs = format!("-specs={lib}/musl-gcc.specs");
+    let (start, init, fini) = (
+        format!("{lib}/Scrt1.o"),
+        format!("{lib}/crti.o"),
+        format!("{lib}/crtn.o"),
+    );
     let program = c_program(
         "marktest.c",
         "marktest-mips",
@@ -398,19 +547,20 @@ fn mips_big_endian_build_asks_for_so_mark_with_the_right_bytes() {
             "-pthread",
             "-rdynamic",
             "-DRECORD_SETSOCKOPT",
-            "-w",
+            "-nostartfiles",
+            &start,
+            &init,
+            &fini,
         ],
     );
-    let run = |mark: &str, what: &str| {
-        let out = output(
-            Command::new("qemu-mips")
-                .arg("-E")
-                .arg(format!("LD_PRELOAD={}", preload("mips-unknown-linux-musl")))
-                .arg("-E")
-                .arg(format!("LIBPACKETMARK_MARK={mark}"))
-                .arg(&program)
-                .arg(what),
-        );
+    let run = |env: &[&str], what: &str| {
+        let mut cmd = Command::new("qemu-mips");
+        cmd.arg("-E")
+            .arg(format!("LD_PRELOAD={}", preload("mips-unknown-linux-musl")));
+        for var in env {
+            cmd.arg("-E").arg(var);
+        }
+        let out = output(cmd.arg(&program).arg(what));
         assert!(
             out.status.success(),
             "qemu-mips: {}",
@@ -420,13 +570,33 @@ fn mips_big_endian_build_asks_for_so_mark_with_the_right_bytes() {
     };
     // SOL_SOCKET is 0xffff and SO_MARK 36 on MIPS; the value is big-endian in memory.
     assert_eq!(
-        run("0x01020304", "inet"),
-        "setsockopt level=65535 name=36 len=4 bytes=01020304\nfd=ok errno=4321 mark=0\n"
+        run(&["LIBPACKETMARK_MARK=0x01020304"], "inet"),
+        "setsockopt level=65535 name=36 len=4 bytes=01020304\nfd=ok errno=4321 mark=0 leaked=0\n"
     );
     assert_eq!(
-        run("1", "inet6"),
-        "setsockopt level=65535 name=36 len=4 bytes=00000001\nfd=ok errno=4321 mark=0\n"
+        run(&["LIBPACKETMARK_MARK=1"], "inet6"),
+        "setsockopt level=65535 name=36 len=4 bytes=00000001\nfd=ok errno=4321 mark=0 leaked=0\n"
     );
-    assert_eq!(run("1", "unix"), "fd=ok errno=4321 mark=0\n");
-    assert_eq!(run("0", "inet"), "fd=ok errno=4321 mark=0\n");
+    assert_eq!(
+        run(&["LIBPACKETMARK_MARK=1"], "unix"),
+        "fd=ok errno=4321 mark=0 leaked=0\n"
+    );
+    assert_eq!(
+        run(&["LIBPACKETMARK_MARK=0"], "inet"),
+        "fd=ok errno=4321 mark=0 leaked=0\n"
+    );
+    // A refused mark (EACCES, 13 on MIPS too) fails the call closed with MIPS's EPERM (1) and
+    // leaves no descriptor open; `ignore` keeps the socket and the caller's errno.
+    let refused = ["LIBPACKETMARK_MARK=1", "SETSOCKOPT_FAILS=13"];
+    assert_eq!(
+        run(&refused, "inet"),
+        "setsockopt level=65535 name=36 len=4 bytes=00000001\nfd=-1 errno=1 mark=0 leaked=0\n"
+    );
+    assert_eq!(
+        run(
+            &[refused[0], refused[1], "LIBPACKETMARK_ON_ERROR=ignore"],
+            "inet6"
+        ),
+        "setsockopt level=65535 name=36 len=4 bytes=00000001\nfd=ok errno=4321 mark=0 leaked=0\n"
+    );
 }
