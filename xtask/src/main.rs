@@ -3,6 +3,7 @@
 mod bench;
 mod cmd;
 mod dist;
+mod fresh_check;
 mod setup;
 mod targets;
 mod test;
@@ -27,6 +28,9 @@ Tasks:
   bench packetmark
           socket()+close() without a preload, with libpacketmark.so and with a C
           preload of the original's behaviour, side by side, as ratios
+  fresh-check
+          builds a minimal Debian 12 root, runs `cargo xtask dist` and `cargo xtask test`
+          in a clean clone inside it, as a new user would (root; several minutes)
   help    this text
 
 --verbose shows every command with the environment xtask gives it.
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
             Some(what @ "packetmark") => bench::bench(what),
             _ => return usage_error("bench what? `cargo xtask bench packetmark`".into()),
         },
+        Some("fresh-check") => fresh_check::fresh_check(),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

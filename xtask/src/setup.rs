@@ -22,6 +22,11 @@ pub fn for_test() -> Result {
     binfmt_for_qemu_mips()
 }
 
+/// What `cargo xtask fresh-check` needs on the machine that runs it.
+pub fn for_fresh_check() -> Result {
+    tools(&[Need::FreshCheck])
+}
+
 /// A C linker is Rust's own premise (xtask could not have been built without one): named,
 /// not installed.
 fn premise() -> Result {
