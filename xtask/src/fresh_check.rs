@@ -9,15 +9,15 @@
 //!
 //! The root is entered through namespaces of its own, never `chroot` (the kernel refuses user
 //! namespaces to a chrooted process, and the tests make them): util-linux `unshare` makes a
-//! user namespace that maps the ids 0..65536 onto themselves, a private mount namespace and a
-//! PID namespace; then the namespace's first process mounts `/proc`, binds `/sys` and `/dev`,
+//! user namespace (whose ids 0..65536 xtask maps onto themselves), a private mount namespace
+//! and a PID namespace; then the namespace's first process mounts `/proc`, binds `/sys` and `/dev`,
 //! `pivot_root`s into the root and drops the old one. Nothing on the host
 //! may stand in for a missing package: the user namespace gets its own binfmt_misc instance
 //! (Linux 6.7 and later), so a qemu entry registered on the host is not seen inside, which
 //! the check proves before it starts. Every mount disappears with the namespaces, and the
 //! PID namespace ends every process the commands left behind.
 
-use crate::cmd::{Result, capture, display, fail, is_root, root, run, run_quiet};
+use crate::cmd::{Result, capture, fail, is_root, root, run_quiet};
 use crate::setup;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -66,6 +66,17 @@ pub fn fresh_check() -> Result {
             .arg(MIRROR),
     )?;
     fs::copy("/etc/resolv.conf", new_root.join("etc/resolv.conf"))?;
+    // Certificate authorities the machine's network needs (an egress proxy's, say) belong to
+    // the machine, not to the project: they go in with the name server.
+    let local_cas = Path::new("/usr/local/share/ca-certificates");
+    for entry in fs::read_dir(local_cas).into_iter().flatten().flatten() {
+        fs::copy(
+            entry.path(),
+            new_root
+                .join("usr/local/share/ca-certificates")
+                .join(entry.file_name()),
+        )?;
+    }
     fs::copy(which("rustup")?, new_root.join("root/rustup-init"))?;
     run_quiet(
         Command::new("git")
@@ -84,6 +95,10 @@ pub fn fresh_check() -> Result {
                 .to_string(),
         ),
         (
+            "the machine's own certificate authorities",
+            "update-ca-certificates >/dev/null".to_string(),
+        ),
+        (
             "rustup installed, no toolchain",
             "/root/rustup-init -y --quiet --no-modify-path --default-toolchain none".to_string(),
         ),
@@ -97,7 +112,7 @@ pub fn fresh_check() -> Result {
         ),
     ];
     for (name, script) in &checks {
-        eprintln!("xtask: fresh-check: {name}");
+        eprintln!("xtask: fresh-check: {name}: `{script}`");
         let begun = Instant::now();
         let out = inside(&new_root, script, &log)?;
         let ok = out.0;
@@ -138,25 +153,28 @@ fn inside(new_root: &Path, script: &str, log: &Path) -> Result<(bool, String)> {
     let mut cmd = Command::new("unshare");
     cmd.args([
         "--user",
-        "--map-users=0,0,65536",
-        "--map-groups=0,0,65536",
         "--mount",
         "--propagation",
         "private",
         "--pid",
         "--fork",
         "--",
+        "/bin/sh",
+        "-c",
+        ENTER,
+        "enter",
     ])
-    .args(["/bin/sh", "-c", ENTER, "enter"])
     .arg(format!("exec 2>&1; {script}"))
     .arg(new_root)
     .env("PATH_INSIDE", PATH)
-    .stdin(Stdio::null())
+    .stdin(Stdio::piped())
     .stdout(Stdio::piped());
-    eprintln!("xtask: {}", display(&cmd));
     let mut log_file = fs::OpenOptions::new().create(true).append(true).open(log)?;
     writeln!(log_file, "\n### {script}")?;
     let mut child = cmd.spawn()?;
+    map_ids(child.id())?;
+    // The namespace's first process waits for this line before it does anything.
+    child.stdin.take().expect("piped").write_all(b"mapped\n")?;
     let mut count = String::new();
     for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
         let line = line?;
@@ -169,11 +187,29 @@ fn inside(new_root: &Path, script: &str, log: &Path) -> Result<(bool, String)> {
     Ok((child.wait()?.success(), count))
 }
 
+/// Maps the ids 0..65536 of the user namespace that `unshare` (process `pid`) makes onto
+/// the same ids outside, once it has made it. util-linux would ask `newuidmap` (package
+/// uidmap) and /etc/subuid; root may write the maps itself.
+fn map_ids(pid: u32) -> Result {
+    let ours = fs::read_link("/proc/self/ns/user")?;
+    let waited = Instant::now();
+    while fs::read_link(format!("/proc/{pid}/ns/user"))? == ours {
+        if waited.elapsed() > Duration::from_secs(10) {
+            return fail("unshare made no user namespace within 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    fs::write(format!("/proc/{pid}/uid_map"), "0 0 65536\n")?;
+    fs::write(format!("/proc/{pid}/gid_map"), "0 0 65536\n")?;
+    Ok(())
+}
+
 /// What the namespace's first process runs (with `sh`, `$1` the script to run, `$2` the
 /// root): the system mounts, `pivot_root` into the root, the old root dropped, binfmt_misc of
 /// the user namespace's own, and the script as PID 1 with a clean environment. `mount`,
 /// `umount` and `pivot_root` are util-linux's, in every Debian root.
 const ENTER: &str = r#"set -eu
+read mapped
 mount --rbind "$2" "$2"
 mount -t proc proc "$2/proc"
 mount --rbind /sys "$2/sys"
@@ -204,7 +240,7 @@ fn remove_root(new_root: &Path) -> Result {
             "something is still mounted under {prefix}: not removing it"
         ));
     }
-    run(Command::new("rm").arg("-rf").arg(new_root))
+    Ok(fs::remove_dir_all(new_root)?)
 }
 
 fn git_head() -> Result<String> {
