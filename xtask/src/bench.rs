@@ -26,11 +26,13 @@ fn packetmark() -> Result {
         .iter()
         .find(|t| t.triple.starts_with("x86_64"))
         .expect("an x86_64 target");
+    eprintln!("bench: building libpacketmark.so for {}", native.triple);
     build_target(native)?;
     let ours = dist_dir(native.triple).join(PRELOAD_FILE);
     let out_dir = root().join("target/bench");
     std::fs::create_dir_all(&out_dir)?;
     let bench_src = root().join("bench");
+    eprintln!("bench: compiling the socket loop and the C preload (bench/*.c)");
     let loop_program = out_dir.join("socket_loop");
     run_quiet(
         Command::new("gcc")
@@ -58,7 +60,11 @@ fn packetmark() -> Result {
         ),
     ];
     let mut samples: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
-    for _ in 0..ROUNDS {
+    for round in 1..=ROUNDS {
+        eprintln!(
+            "bench: round {round} of {ROUNDS}: {ITERATIONS} socket()+close() pairs for each of {} variants",
+            variants.len()
+        );
         for (index, (_, preload, mark)) in variants.iter().enumerate() {
             samples[index].push(time_once(&loop_program, *preload, *mark)?);
         }

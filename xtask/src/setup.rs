@@ -396,6 +396,59 @@ fn one_line_source_entries(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// Programs that are not Debian packages of the project's to install: the toolchain
+    /// (rustup's, the premise), apt itself, and what a build runs from the tree.
+    const NOT_PACKAGED: &[&str] = &["cargo", "rustc", "rustup", "apt-get", "./configure"];
+
+    /// Every program the sources start by name (`Command::new("…")`, `.command("…")`,
+    /// `run_ok(&["…"`, `tool("…"`, `require("…")`) must be in the tool list, so that setup
+    /// installs it and a missing one names its package.
+    #[test]
+    fn every_program_the_sources_run_is_in_the_tool_list() {
+        let patterns = [
+            "Command::new(\"",
+            ".command(\"",
+            "run_ok(&[\"",
+            " tool(\"",
+            "(tool(\"",
+            "require(\"",
+        ];
+        let mut files = Vec::new();
+        for dir in ["tests", "tests/tests", "xtask/src", "size-report/src"] {
+            for entry in fs::read_dir(root().join(dir)).unwrap().flatten() {
+                if entry.path().extension().is_some_and(|e| e == "rs") {
+                    files.push(entry.path());
+                }
+            }
+        }
+        let mut unlisted = Vec::new();
+        let mut seen = 0;
+        for file in &files {
+            let text = fs::read_to_string(file).unwrap();
+            let code = text.lines().filter(|l| !l.trim_start().starts_with("//"));
+            for line in code {
+                for (at, pattern) in patterns.iter().flat_map(|p| line.match_indices(p)) {
+                    let rest = &line[at + pattern.len()..];
+                    let program = &rest[..rest.find('"').unwrap()];
+                    seen += 1;
+                    if !NOT_PACKAGED.contains(&program)
+                        && !TOOLS.iter().any(|t| t.program == program)
+                    {
+                        unlisted.push(format!("{program} ({})", file.display()));
+                    }
+                }
+            }
+        }
+        assert!(
+            seen > 20,
+            "the scan found only {seen} programs: has the code changed shape?"
+        );
+        assert!(
+            unlisted.is_empty(),
+            "not in xtask/src/tools.rs: {unlisted:?}"
+        );
+    }
+
     #[test]
     fn deb822_binary_stanzas_become_source_stanzas() {
         let text = "Types: deb\n# a comment\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\n\

@@ -1,4 +1,4 @@
-//! `cargo xtask test`: every check and test, ending in one `N passed, N failed, N not run`
+//! `cargo xtask test`: every check and test, ending in one `N passed, N failed, N skipped`
 //! line and the time each step took.
 
 use crate::cmd::{Failure, Result, cargo, display, echo_and_collect_warnings, fail, root};
@@ -21,8 +21,9 @@ struct Tally {
     passed: u64,
     failed: u64,
     /// Tests that exist but did not run: ignored, in a test binary that stopped early, or in
-    /// a step that could not start (one each).
-    not_run: u64,
+    /// a step that could not start (one each). Any of them fails the run: a test that did
+    /// not run proves nothing.
+    skipped: u64,
     failures: Vec<String>,
     skipped_steps: Vec<String>,
     times: Vec<(String, Duration)>,
@@ -51,13 +52,13 @@ impl Tally {
 
     /// A step that cannot run because an earlier one failed.
     fn skip(&mut self, name: &str, because: &str) {
-        self.not_run += 1;
-        eprintln!("xtask: NOT RUN: {name}: {because}");
+        self.skipped += 1;
+        eprintln!("xtask: SKIPPED: {name}: {because}");
         self.skipped_steps.push(name.to_string());
     }
 
     /// A `cargo test` run over every test binary (`--no-fail-fast`): each test's line is
-    /// counted, and a binary that stops early leaves its missing tests counted as not run.
+    /// counted, and a binary that stops early leaves its missing tests counted as skipped.
     /// A run that fails without a failing test (it did not build) counts as one failure, and
     /// so does a build that warned: warnings fail CI as clippy's do.
     fn cargo_test(&mut self, name: &str, cmd: &mut Command) {
@@ -86,11 +87,11 @@ impl Tally {
         self.times.push((name.to_string(), started.elapsed()));
         self.passed += counts.passed;
         self.failed += counts.failed;
-        self.not_run += counts.not_run;
-        if counts.not_run > 0 {
+        self.skipped += counts.skipped;
+        if counts.skipped > 0 {
             eprintln!(
                 "xtask: {name}: {} tests did not run (ignored, or their test binary stopped early)",
-                counts.not_run
+                counts.skipped
             );
         }
         if !warnings.is_empty() {
@@ -102,8 +103,8 @@ impl Tally {
             self.failures.push(format!("{name} (warnings)"));
         }
         let ok = matches!(&status, Ok(s) if s.success());
-        if counts.failed > 0 || counts.not_run > 0 || !ok {
-            if counts.failed == 0 && counts.not_run == 0 {
+        if counts.failed > 0 || counts.skipped > 0 || !ok {
+            if counts.failed == 0 && counts.skipped == 0 {
                 self.failed += 1;
             }
             eprintln!("xtask: FAILED: {name}");
@@ -117,11 +118,11 @@ impl Tally {
             eprintln!("xtask: failed: {}", self.failures.join("; "));
         }
         if !self.skipped_steps.is_empty() {
-            eprintln!("xtask: not run: {}", self.skipped_steps.join("; "));
+            eprintln!("xtask: skipped: {}", self.skipped_steps.join("; "));
         }
         println!(
-            "{} passed, {} failed, {} not run",
-            self.passed, self.failed, self.not_run
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.skipped
         );
         let total: Duration = self.times.iter().map(|(_, t)| *t).sum();
         println!("time per step:");
@@ -129,7 +130,7 @@ impl Tally {
             println!("  {:>7.1} s  {name}", time.as_secs_f64());
         }
         println!("  {:>7.1} s  total", total.as_secs_f64());
-        if self.failed == 0 && self.not_run == 0 {
+        if self.failed == 0 && self.skipped == 0 {
             Ok(())
         } else {
             Err(Failure(String::new()))
@@ -142,7 +143,7 @@ impl Tally {
 struct TestCounts {
     passed: u64,
     failed: u64,
-    not_run: u64,
+    skipped: u64,
     /// The binary being reported: how many tests it announced, how many finished.
     announced: u64,
     finished: u64,
@@ -169,7 +170,7 @@ impl TestCounts {
 
     /// The binary's report is over, whether it ended with `test result:` or not at all.
     fn end_of_binary(&mut self) {
-        self.not_run += self.announced.saturating_sub(self.finished);
+        self.skipped += self.announced.saturating_sub(self.finished);
         self.announced = 0;
         self.finished = 0;
     }
@@ -390,6 +391,6 @@ mod tests {
         let counts = counts(output);
         // The third binary announced 4 tests and stopped after one: 3 did not run; the ignored
         // one did not run either.
-        assert_eq!((counts.passed, counts.failed, counts.not_run), (2, 1, 4));
+        assert_eq!((counts.passed, counts.failed, counts.skipped), (2, 1, 4));
     }
 }

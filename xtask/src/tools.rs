@@ -152,6 +152,18 @@ pub const TOOLS: &[Tool] = &[
         why: "the process that holds a test's namespaces",
     },
     Tool {
+        program: "mount",
+        package: "mount",
+        need: Need::Test,
+        why: "mounts binfmt_misc where it is not mounted yet",
+    },
+    Tool {
+        program: "date",
+        package: "coreutils",
+        need: Need::Test,
+        why: "dates the size playbook",
+    },
+    Tool {
         program: "readelf",
         package: "binutils",
         need: Need::Test,
