@@ -5,7 +5,7 @@ use crate::setup;
 use crate::targets::{DIST_TARGETS, Kind, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, Target};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 
 /// Sections that cost flash and serve nobody on the router: MIPS's procedure descriptors
 /// (`.pdr`, for debuggers; GNU strip keeps them), compiler version strings, unwind tables (the
@@ -69,11 +69,16 @@ pub fn build_target(target: &Target) -> Result<Vec<String>> {
 }
 
 /// What one cargo build made: its artifacts (path, file name) and the warnings it printed.
-type Built = (Vec<(PathBuf, String)>, Vec<String>);
+pub type Built = (Vec<(PathBuf, String)>, Vec<String>);
 
-/// Runs one cargo build and returns the artifacts it reports, as cargo's JSON messages name
-/// them rather than guessing paths, and its warnings.
+/// Runs one cargo build and returns the artifacts it reports and its warnings.
 fn build(triple: &str, kind: Kind, packages: &[&str]) -> Result<Built> {
+    run_build(&mut build_command(triple, kind, packages), triple)
+}
+
+/// The cargo command of a shipped build of `packages` for `triple`, with the flags of `kind`;
+/// its environment can be changed before it runs (the size playbook does).
+pub fn build_command(triple: &str, kind: Kind, packages: &[&str]) -> Command {
     let mut cmd = cargo();
     cmd.args([
         "build",
@@ -89,7 +94,13 @@ fn build(triple: &str, kind: Kind, packages: &[&str]) -> Result<Built> {
     .env("CARGO_ENCODED_RUSTFLAGS", kind.encoded_rustflags())
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
-    eprintln!("xtask: {}", display(&cmd));
+    cmd
+}
+
+/// Runs a build command and returns the artifacts it reports, as cargo's JSON messages name
+/// them rather than guessing paths, and its warnings.
+pub fn run_build(cmd: &mut Command, triple: &str) -> Result<Built> {
+    eprintln!("xtask: {}", display(cmd));
     let mut child = cmd.spawn()?;
     let stderr = child.stderr.take().expect("piped");
     let echo = std::thread::spawn(move || echo_and_collect_warnings(stderr));
@@ -142,14 +153,19 @@ fn build(triple: &str, kind: Kind, packages: &[&str]) -> Result<Built> {
 fn install(built: &Path, name: &str, dir: &Path) -> Result {
     let unstripped = dir.join("unstripped").join(name);
     fs::copy(built, &unstripped)?;
-    let shipped = dir.join(name);
+    strip(&unstripped, &dir.join(name), &[])
+}
+
+/// Writes the shipped form of `unstripped` to `shipped`: no symbols, none of the sections that
+/// serve nobody on the router; `extra` are more llvm-objcopy options.
+pub fn strip(unstripped: &Path, shipped: &Path, extra: &[&str]) -> Result {
     let objcopy = setup::llvm_tool("llvm-objcopy")?;
-    let mut cmd = std::process::Command::new(objcopy);
+    let mut cmd = Command::new(objcopy);
     cmd.arg("--strip-all");
     for section in DROPPED_SECTIONS {
         cmd.arg(format!("--remove-section={section}"));
     }
-    run(cmd.arg(&unstripped).arg(&shipped))
+    run(cmd.args(extra).arg(unstripped).arg(shipped))
 }
 
 /// The checked-in budgets and the baseline of accepted sizes (size-report/budgets.txt says
@@ -173,7 +189,7 @@ pub fn build_size_report() -> Result<PathBuf> {
 /// Runs size-report over `target/dist` with the checked-in budgets and baseline; `extra`
 /// are more of its options (`--warn-only`, `--update-baseline`, `--json` …).
 pub fn size_report(extra: &[String]) -> Result {
-    let mut cmd = std::process::Command::new(build_size_report()?);
+    let mut cmd = Command::new(build_size_report()?);
     cmd.arg("--budgets")
         .arg(root().join(BUDGETS))
         .arg("--baseline")

@@ -4,6 +4,7 @@ mod bench;
 mod cmd;
 mod dist;
 mod fresh_check;
+mod playbook;
 mod setup;
 mod targets;
 mod test;
@@ -23,11 +24,14 @@ Tasks:
           the current sizes, `--symbols`, `--json`, `--markdown`; see `size-report --help`)
   test    everything CI checks: formatting, clippy (host and cross), host unit tests,
           the cross builds, the MIPS tests under qemu, the integration tests; ends with
-          `N passed, N failed, N not run` and the time of each step. As root it installs
+          `N passed, N failed, N skipped` and the time of each step. As root it installs
           what it needs itself.
   bench packetmark
           socket()+close() without a preload, with libpacketmark.so and with a C
           preload of the original's behaviour, side by side, as ratios
+  playbook
+          measures what each size flag of the shipped builds saves, one flag at a time,
+          and writes the table into docs/size-playbook.md
   fresh-check
           builds a minimal Debian 12 root, runs `cargo xtask dist` and `cargo xtask test`
           in a clean clone inside it, as a new user would (root; several minutes)
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
             Some(what @ "packetmark") => bench::bench(what),
             _ => return usage_error("bench what? `cargo xtask bench packetmark`".into()),
         },
+        Some("playbook") => playbook::playbook(),
         Some("fresh-check") => fresh_check::fresh_check(),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");

@@ -79,9 +79,10 @@ const STATIC_PROGRAM_FLAGS: &[&str] = &[
 ];
 
 /// A shared object loaded into a libc process: position-independent, not a static executable.
-/// `-z lazy` drops the `BIND_NOW` entries rustc asks for (16 B of `.dynamic`): the preload's
-/// constructor calls all but one of its imports at load anyway, so a missing one still shows
-/// at once.
+/// `-z lazy` drops the `BIND_NOW` entries rustc asks for (16 B of `.dynamic`). Of the
+/// preload's five imports the constructor calls `dlsym`, `getenv` and `strlen` at load;
+/// glibc binds `setsockopt` and `__errno_location` at the first IP `socket()` instead (musl
+/// binds everything at load). All five are in every C library the preload can live in.
 const SHARED_OBJECT_FLAGS: &[&str] = &["-C", "target-feature=-crt-static", "-C", "link-arg=-zlazy"];
 
 /// The kind of artifact, which decides the code model for the whole build.
@@ -92,18 +93,18 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The rustflags for this kind, as `CARGO_ENCODED_RUSTFLAGS` wants them.
-    pub fn encoded_rustflags(self) -> String {
+    /// The rustflags for this kind.
+    pub fn rustflags(self) -> Vec<&'static str> {
         let specific = match self {
             Kind::StaticProgram => STATIC_PROGRAM_FLAGS,
             Kind::SharedObject => SHARED_OBJECT_FLAGS,
         };
-        COMMON_FLAGS
-            .iter()
-            .chain(specific)
-            .copied()
-            .collect::<Vec<_>>()
-            .join("\x1f")
+        COMMON_FLAGS.iter().chain(specific).copied().collect()
+    }
+
+    /// The rustflags for this kind, as `CARGO_ENCODED_RUSTFLAGS` wants them.
+    pub fn encoded_rustflags(self) -> String {
+        self.rustflags().join("\x1f")
     }
 
     /// The `-Z build-std` arguments for this kind.
