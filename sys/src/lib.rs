@@ -24,6 +24,7 @@ pub mod random;
 #[cfg(feature = "rt")]
 pub mod rt;
 pub mod signal;
+pub mod text;
 pub mod time;
 
 pub use errno::{Errno, Result};

@@ -272,6 +272,33 @@ pub fn getsockname(fd: Fd) -> Result<AnyAddress> {
     check(ret).map(|_| any)
 }
 
+/// The index of the network interface `name` (`if_nametoindex(3)`), asked with the
+/// `SIOCGIFINDEX` ioctl on any socket `fd` of the namespace. A name longer than the kernel's
+/// 15 bytes, or one with a NUL, is `ENODEV` like a missing interface.
+pub fn interface_index(fd: Fd, name: &[u8]) -> Result<u32> {
+    // SAFETY: an all-zero `ifreq` is valid (a name and a union of plain data).
+    let mut request: libc::ifreq = unsafe { core::mem::zeroed() };
+    if name.is_empty() || name.len() >= request.ifr_name.len() || name.contains(&0) {
+        return Err(crate::Errno::ENODEV);
+    }
+    for (slot, byte) in request.ifr_name.iter_mut().zip(name) {
+        *slot = *byte as libc::c_char;
+    }
+    // SAFETY: the kernel reads the NUL-terminated name and writes the index into the live,
+    // exclusive `ifreq`.
+    let ret = unsafe {
+        syscall3(
+            nr(libc::SYS_ioctl),
+            fd.arg(),
+            libc::SIOCGIFINDEX as usize,
+            (&raw mut request) as usize,
+        )
+    };
+    check(ret)?;
+    // SAFETY: SIOCGIFINDEX filled in the union's `ifru_ifindex`.
+    Ok(unsafe { request.ifr_ifru.ifru_ifindex } as u32)
+}
+
 /// `int shutdown(int fd, int how)`.
 pub fn shutdown(fd: Fd, how: i32) -> Result<()> {
     // SAFETY: plain integer arguments.

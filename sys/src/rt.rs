@@ -51,11 +51,16 @@ impl Args {
 
     /// Argument `index` (0 is the program name), without its NUL.
     pub fn get(&self, index: usize) -> Option<&'static [u8]> {
+        self.get_cstr(index).map(CStr::to_bytes)
+    }
+
+    /// Argument `index` as the C string it is (a path to open, say).
+    pub fn get_cstr(&self, index: usize) -> Option<&'static CStr> {
         if index >= self.argc {
             return None;
         }
         // SAFETY: `argv[0..argc]` are valid NUL-terminated strings that live until exit.
-        unsafe { Some(CStr::from_ptr((*self.argv.add(index)).cast()).to_bytes()) }
+        unsafe { Some(CStr::from_ptr((*self.argv.add(index)).cast())) }
     }
 
     /// The arguments after the program name.
@@ -123,7 +128,17 @@ impl Cli {
     /// Answers `--help` and `--version` (exit status 0) and rejects any other argument
     /// starting with `-` with the usage on standard error (status 2). `None`: go on.
     pub fn standard_flags(&self, args: &Args) -> Option<u8> {
-        use crate::io::{Fd, write_all};
+        self.answer(args, true)
+    }
+
+    /// Answers a first argument of `--help`/`-h` or `--version`/`-V` (exit status 0), for
+    /// programs with options of their own. `None`: go on.
+    pub fn help_or_version(&self, args: &Args) -> Option<u8> {
+        self.answer(args, false)
+    }
+
+    fn answer(&self, args: &Args, other_options_are_errors: bool) -> Option<u8> {
+        use crate::io::Fd;
         let first = args.get(1)?;
         let (fd, status, text): (Fd, u8, &[&[u8]]) = match first {
             b"--version" | b"-V" => (
@@ -132,7 +147,7 @@ impl Cli {
                 &[self.name.as_bytes(), b" ", self.version.as_bytes(), b"\n"],
             ),
             b"--help" | b"-h" => (Fd::STDOUT, 0, &[self.usage.as_bytes()]),
-            [b'-', ..] => (
+            [b'-', ..] if other_options_are_errors => (
                 Fd::STDERR,
                 2,
                 &[
@@ -145,10 +160,22 @@ impl Cli {
             ),
             _ => return None,
         };
-        for part in text {
-            // Nothing sensible is left to do if standard output is gone.
-            let _ = write_all(fd, part);
-        }
+        write_parts(fd, text);
         Some(status)
+    }
+
+    /// `NAME: WHAT…`, a newline and the usage, on standard error: a usage error.
+    pub fn usage_error(&self, what: &[&[u8]]) {
+        let stderr = crate::io::Fd::STDERR;
+        write_parts(stderr, &[self.name.as_bytes(), b": "]);
+        write_parts(stderr, what);
+        write_parts(stderr, &[b"\n", self.usage.as_bytes()]);
+    }
+}
+
+fn write_parts(fd: crate::io::Fd, parts: &[&[u8]]) {
+    for part in parts {
+        // Nothing sensible is left to do if the descriptor is gone.
+        let _ = crate::io::write_all(fd, part);
     }
 }

@@ -247,6 +247,41 @@ fn refuse_on_this_thread(number: libc::c_long, errno: i32) {
 }
 
 #[test]
+fn loopback_is_interface_1_and_a_missing_one_is_enodev() {
+    let socket = net::socket(libc::AF_INET, libc::SOCK_DGRAM, 0).unwrap();
+    assert_eq!(net::interface_index(socket.fd(), b"lo"), Ok(1));
+    for missing in [&b"no-such-if"[..], b"", b"a-name-of-16-byt", b"l\0o"] {
+        assert_eq!(
+            net::interface_index(socket.fd(), missing),
+            Err(Errno::ENODEV),
+            "{missing:?}"
+        );
+    }
+}
+
+#[test]
+fn a_route_netlink_socket_answers_a_request_with_an_ack() {
+    let socket = net::socket(libc::AF_NETLINK, libc::SOCK_RAW, libc::NETLINK_ROUTE).unwrap();
+    net::bind(socket.fd(), &net::sockaddr_nl(0, 0)).unwrap();
+    // RTM_GETLINK for index 1 with NLM_F_REQUEST | NLM_F_ACK: a 16-byte header and a
+    // 16-byte ifinfomsg, in host byte order.
+    let mut request = [0u8; 32];
+    request[0..4].copy_from_slice(&32u32.to_ne_bytes());
+    request[4..6].copy_from_slice(&(libc::RTM_GETLINK).to_ne_bytes());
+    request[6..8].copy_from_slice(&((libc::NLM_F_REQUEST | libc::NLM_F_ACK) as u16).to_ne_bytes());
+    request[8..12].copy_from_slice(&7u32.to_ne_bytes());
+    request[20..24].copy_from_slice(&1i32.to_ne_bytes());
+    let kernel = net::sockaddr_nl(0, 0);
+    assert_eq!(net::sendto(socket.fd(), &request, 0, Some(&kernel)), Ok(32));
+    let mut reply = [0u8; 4096];
+    let n = net::recvfrom(socket.fd(), &mut reply, 0, None).unwrap();
+    assert!(n >= 16);
+    let kind = u16::from_ne_bytes([reply[4], reply[5]]);
+    let seq = u32::from_ne_bytes(reply[8..12].try_into().unwrap());
+    assert_eq!((kind, seq), (libc::RTM_NEWLINK, 7));
+}
+
+#[test]
 fn bad_clock_gives_einval() {
     assert_eq!(time::clock_gettime(4242).unwrap_err(), Errno::EINVAL);
 }
