@@ -1,0 +1,293 @@
+//! IP addresses and prefixes as `ip` writes them: pure functions over the text's bytes.
+
+use sys::libc;
+
+/// An address family, with the numbers the kernel uses for it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    /// `AF_INET` or `AF_INET6`.
+    pub fn af(self) -> u8 {
+        match self {
+            Family::V4 => libc::AF_INET as u8,
+            Family::V6 => libc::AF_INET6 as u8,
+        }
+    }
+
+    /// The family with this `AF_*` number.
+    pub fn from_af(af: u8) -> Option<Family> {
+        [Family::V4, Family::V6].into_iter().find(|f| f.af() == af)
+    }
+
+    /// Bytes of an address.
+    pub fn address_len(self) -> usize {
+        match self {
+            Family::V4 => 4,
+            Family::V6 => 16,
+        }
+    }
+
+    /// Bits of an address.
+    pub fn bits(self) -> u8 {
+        self.address_len() as u8 * 8
+    }
+}
+
+/// An IPv4 or IPv6 address, in network byte order (the first `family.len()` bytes).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Addr {
+    pub family: Family,
+    bytes: [u8; 16],
+}
+
+impl Addr {
+    /// The address with these bytes (4 or 16 of them).
+    pub fn from_octets(octets: &[u8]) -> Option<Addr> {
+        let family = match octets.len() {
+            4 => Family::V4,
+            16 => Family::V6,
+            _ => return None,
+        };
+        let mut bytes = [0; 16];
+        bytes[..octets.len()].copy_from_slice(octets);
+        Some(Addr { family, bytes })
+    }
+
+    /// The address `0.0.0.0` or `::`.
+    pub fn unspecified(family: Family) -> Addr {
+        Addr {
+            family,
+            bytes: [0; 16],
+        }
+    }
+
+    /// The address's bytes, as the kernel wants them.
+    pub fn octets(&self) -> &[u8] {
+        &self.bytes[..self.family.address_len()]
+    }
+}
+
+/// An address and a prefix length: `192.0.2.0/24`, `2001:db8::/32`, `default`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Prefix {
+    pub addr: Addr,
+    pub len: u8,
+}
+
+/// `ADDR` or `ADDR/LEN`; without a length the prefix is a single address.
+pub fn parse_prefix(text: &[u8]) -> Option<Prefix> {
+    let (addr, len) = match text.iter().position(|&b| b == b'/') {
+        Some(slash) => (&text[..slash], Some(&text[slash + 1..])),
+        None => (text, None),
+    };
+    let addr = parse_addr(addr)?;
+    let len = match len {
+        Some(digits) => {
+            parse_decimal(digits).filter(|&l| l <= u32::from(addr.family.bits()))? as u8
+        }
+        None => addr.family.bits(),
+    };
+    Some(Prefix { addr, len })
+}
+
+/// An IPv4 address in dotted-quad form or an IPv6 address in any of RFC 4291's forms
+/// (`::` once, a dotted IPv4 tail). No scope (`%dev`), no brackets.
+pub fn parse_addr(text: &[u8]) -> Option<Addr> {
+    if text.contains(&b':') {
+        parse_v6(text)
+    } else {
+        parse_v4(text).map(|octets| Addr::from_octets(&octets).expect("four bytes"))
+    }
+}
+
+fn parse_v4(text: &[u8]) -> Option<[u8; 4]> {
+    let mut octets = [0u8; 4];
+    let mut parts = text.split(|&b| b == b'.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        // Decimal only, and no leading zeros: "010" is octal to inet_aton, a trap.
+        if part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+            return None;
+        }
+        *octet = u8::try_from(parse_decimal(part)?).ok()?;
+    }
+    parts.next().is_none().then_some(octets)
+}
+
+fn parse_v6(text: &[u8]) -> Option<Addr> {
+    // The groups before and after `::`, as 16-bit values, and where `::` stood.
+    let mut groups = [0u16; 8];
+    let mut count = 0;
+    let mut gap = None;
+    let mut rest = text;
+    if let Some(after) = rest.strip_prefix(b"::") {
+        gap = Some(0);
+        rest = after;
+    }
+    while !rest.is_empty() {
+        let end = rest.iter().position(|&b| b == b':').unwrap_or(rest.len());
+        let part = &rest[..end];
+        if part.contains(&b'.') {
+            // A dotted IPv4 tail fills the last two groups; nothing may follow it.
+            if end != rest.len() || count > 6 {
+                return None;
+            }
+            let [a, b, c, d] = parse_v4(part)?;
+            groups[count] = u16::from_be_bytes([a, b]);
+            groups[count + 1] = u16::from_be_bytes([c, d]);
+            count += 2;
+            break;
+        }
+        if part.is_empty() || part.len() > 4 || count == 8 {
+            return None;
+        }
+        let mut value = 0u16;
+        for &byte in part {
+            value = value << 4 | u16::from(hex_digit(byte)?);
+        }
+        groups[count] = value;
+        count += 1;
+        rest = &rest[end..];
+        if let Some(after) = rest.strip_prefix(b"::") {
+            if gap.is_some() {
+                return None;
+            }
+            gap = Some(count);
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix(b":") {
+            if after.is_empty() {
+                return None;
+            }
+            rest = after;
+        }
+    }
+    let mut full = [0u16; 8];
+    match gap {
+        None if count == 8 => full = groups,
+        Some(at) if count < 8 => {
+            full[..at].copy_from_slice(&groups[..at]);
+            let tail = count - at;
+            full[8 - tail..].copy_from_slice(&groups[at..count]);
+        }
+        _ => return None,
+    }
+    let mut bytes = [0u8; 16];
+    for (pair, group) in bytes.chunks_exact_mut(2).zip(full) {
+        pair.copy_from_slice(&group.to_be_bytes());
+    }
+    Addr::from_octets(&bytes)
+}
+
+fn hex_digit(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// A plain decimal number: digits only, at most `u32::MAX`.
+pub fn parse_decimal(text: &[u8]) -> Option<u32> {
+    if text.is_empty() {
+        return None;
+    }
+    text.iter().try_fold(0u32, |value, &byte| {
+        let digit = byte.checked_sub(b'0').filter(|d| *d < 10)?;
+        value.checked_mul(10)?.checked_add(u32::from(digit))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v6(text: &str) -> Option<[u8; 16]> {
+        parse_addr(text.as_bytes()).map(|a| a.octets().try_into().unwrap())
+    }
+
+    #[test]
+    fn ipv4_dotted_quads() {
+        assert_eq!(parse_addr(b"192.0.2.1").unwrap().octets(), [192, 0, 2, 1]);
+        assert_eq!(parse_addr(b"0.0.0.0").unwrap().octets(), [0, 0, 0, 0]);
+        for bad in [
+            "192.0.2",
+            "192.0.2.1.5",
+            "256.0.0.1",
+            "1.2.3.",
+            "01.2.3.4",
+            "1.2.3.x",
+            "",
+        ] {
+            assert_eq!(parse_addr(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn ipv6_in_every_form() {
+        let doc = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+        assert_eq!(v6("2001:db8::1"), Some(doc));
+        assert_eq!(v6("2001:DB8:0:0:0:0:0:1"), Some(doc));
+        assert_eq!(v6("::"), Some([0; 16]));
+        let mut one = [0; 16];
+        one[15] = 1;
+        assert_eq!(v6("::1"), Some(one));
+        let mut link_local = [0; 16];
+        link_local[..2].copy_from_slice(&[0xfe, 0x80]);
+        assert_eq!(v6("fe80::"), Some(link_local));
+        let mut mapped = [0; 16];
+        mapped[10..].copy_from_slice(&[0xff, 0xff, 192, 0, 2, 1]);
+        assert_eq!(v6("::ffff:192.0.2.1"), Some(mapped));
+        for bad in [
+            ":::",
+            "1::2::3",
+            "1:2:3:4:5:6:7:8:9",
+            "1:2:3:4:5:6:7",
+            "12345::",
+            "fe80:",
+            ":1",
+            "1:2:3:4:5:6:7:8::",
+            "::g",
+            "1.2.3.4::",
+            "::1.2.3.4:5",
+        ] {
+            assert_eq!(v6(bad), None, "{bad}");
+        }
+        assert_eq!(
+            v6("1:2:3:4:5:6:7::"),
+            Some([0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 0])
+        );
+    }
+
+    #[test]
+    fn prefixes_with_and_without_a_length() {
+        let p = parse_prefix(b"10.0.0.0/8").unwrap();
+        assert_eq!((p.addr.octets(), p.len), (&[10, 0, 0, 0][..], 8));
+        assert_eq!(parse_prefix(b"198.51.100.7").unwrap().len, 32);
+        assert_eq!(parse_prefix(b"2001:db8::/32").unwrap().len, 32);
+        assert_eq!(parse_prefix(b"::1").unwrap().len, 128);
+        for bad in [
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0.0/",
+            "10.0.0.0/x",
+            "/8",
+            "10/8",
+        ] {
+            assert_eq!(parse_prefix(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimal_numbers() {
+        assert_eq!(parse_decimal(b"0"), Some(0));
+        assert_eq!(parse_decimal(b"4294967295"), Some(u32::MAX));
+        assert_eq!(parse_decimal(b"4294967296"), None);
+        assert_eq!(parse_decimal(b"-1"), None);
+        assert_eq!(parse_decimal(b""), None);
+    }
+}
