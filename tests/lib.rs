@@ -150,6 +150,11 @@ impl Netns {
         cmd
     }
 
+    /// Runs `argv` inside the namespace; returns its output whatever its status.
+    pub fn run(&self, argv: &[&str]) -> Output {
+        output(self.command(argv[0]).args(&argv[1..]))
+    }
+
     /// Runs `argv` inside the namespace and insists that it succeeds; returns its stdout.
     pub fn run_ok(&self, argv: &[&str]) -> String {
         let out = output(self.command(argv[0]).args(&argv[1..]));
@@ -221,6 +226,21 @@ pub fn mips_sysroot() -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// The routes installer, built for x86_64 (`cargo xtask test` builds it and passes
+/// `GWT_ROUTES`).
+pub fn routes_installer() -> PathBuf {
+    let path = passed_or_default(
+        "GWT_ROUTES",
+        "target/installer/x86_64-unknown-linux-musl/routes",
+    );
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo xtask test`",
+        path.display()
+    );
+    path
 }
 
 /// The size-report binary (`cargo xtask test` builds it and passes `GWT_SIZE_REPORT`).

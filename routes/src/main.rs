@@ -1,10 +1,17 @@
 //! routes: installs the WAN policy rules and routes over rtnetlink, once and idempotently.
-//! (The installer comes with its own issue; this is the program frame.)
+//! With the `installer` feature this is the installer (`installer.rs`); without it, the
+//! program frame that `cargo xtask dist` ships until the installer fits its byte budget.
 #![no_std]
 #![no_main]
 
-use sys::rt::{Args, Cli};
+#[cfg(feature = "installer")]
+mod installer;
 
+use sys::rt::Args;
+#[cfg(not(feature = "installer"))]
+use sys::rt::Cli;
+
+#[cfg(not(feature = "installer"))]
 const CLI: Cli = Cli {
     name: "routes",
     version: env!("CARGO_PKG_VERSION"),
@@ -14,6 +21,12 @@ const CLI: Cli = Cli {
 
 sys::entry!(main);
 
+#[cfg(not(feature = "installer"))]
 fn main(args: Args) -> u8 {
     CLI.standard_flags(&args).unwrap_or(0)
+}
+
+#[cfg(feature = "installer")]
+fn main(args: Args) -> u8 {
+    installer::main(args)
 }

@@ -2,7 +2,7 @@
 //! line and the time each step took.
 
 use crate::cmd::{Failure, Result, cargo, display, echo_and_collect_warnings, fail, root};
-use crate::dist::{build_size_report, build_target, size_report};
+use crate::dist::{build_routes_installer, build_size_report, build_target, size_report};
 use crate::setup;
 use crate::targets::{BUILD_STD, CHECK_ONLY_TARGETS, DIST_TARGETS, Kind, PROGRAMS, Target};
 use std::io::{BufRead, BufReader};
@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// Crates whose tests also run on big-endian MIPS under qemu: the syscall layer and the pure
 /// logic (codecs, parsers), where byte order bites.
-const QEMU_TEST_CRATES: &[&str] = &["sys", "packetmark"];
+const QEMU_TEST_CRATES: &[&str] = &["sys", "packetmark", "routes"];
 
 const MIPS: &str = "mips-unknown-linux-musl";
 
@@ -249,15 +249,24 @@ pub fn test() -> Result {
         size_report_binary = Some(build_size_report()?);
         Ok(())
     });
-    let integration = "integration tests (artifacts, namespaces, preload)";
-    match (dist_ok, sysroot, size_report_binary) {
-        (true, Some(sysroot), Some(size_report_binary)) => tally.cargo_test(
+    let mut installer = None;
+    tally.check(
+        "routes installer build (x86_64; tested, not shipped until within budget)",
+        || {
+            installer = Some(build_routes_installer("x86_64-unknown-linux-musl")?);
+            Ok(())
+        },
+    );
+    let integration = "integration tests (artifacts, namespaces, preload, routes)";
+    match (dist_ok, sysroot, size_report_binary, installer) {
+        (true, Some(sysroot), Some(size_report_binary), Some(installer)) => tally.cargo_test(
             integration,
             cargo()
                 .args(["test", "-p", "integration-tests"])
                 .env("GWT_DIST_DIR", root().join("target/dist"))
                 .env("GWT_SIZE_REPORT", size_report_binary)
-                .env("GWT_MIPS_SYSROOT", sysroot),
+                .env("GWT_MIPS_SYSROOT", sysroot)
+                .env("GWT_ROUTES", installer),
         ),
         // Files left from an earlier build would be tested in place of the ones that failed.
         _ => tally.skip(integration, "a build it needs failed"),
@@ -288,7 +297,9 @@ fn clippy_cross(triple: &str, programs: bool) -> Result {
             Kind::SharedObject.encoded_rustflags(),
         );
     if programs {
-        let features: Vec<String> = PROGRAMS.iter().map(|p| format!("{p}/rt")).collect();
+        let mut features: Vec<String> = PROGRAMS.iter().map(|p| format!("{p}/rt")).collect();
+        // The routes installer is linted too, though the frame is what ships for now.
+        features.push("routes/installer".to_string());
         cmd.args(["-p", "sys", "-p", crate::targets::PRELOAD_CRATE]);
         for program in PROGRAMS {
             cmd.args(["-p", program]);
