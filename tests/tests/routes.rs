@@ -3,7 +3,7 @@
 //! twin namespace, run twice for idempotency; errors, batches and `check` by their exit
 //! codes and messages.
 
-use integration_tests::{Netns, Scratch, output, routes_installer};
+use integration_tests::{Netns, Scratch, output, routes_installer, routes_installer_for};
 use std::process::{Output, Stdio};
 
 fn text(bytes: &[u8]) -> String {
@@ -459,5 +459,66 @@ fn a_long_batch_file_is_read_in_pieces() {
             || text(&out.stderr).contains("line 1 is longer than 4095 bytes"),
         "{}",
         text(&out.stderr)
+    );
+}
+
+/// The big-endian MIPS build under qemu-mips: qemu translates route messages (so routes are
+/// added, checked and deleted for real) but not rule messages, which must end in a clear
+/// kernel error, not a crash.
+#[test]
+fn the_mips_build_under_qemu_manages_routes_and_fails_clearly_on_rules() {
+    let netns = Netns::new();
+    let program = routes_installer_for("mips-unknown-linux-musl");
+    let mips = |args: &[&str]| output(netns.command("qemu-mips").arg(&program).args(args));
+    let route = [
+        "route",
+        "add",
+        "192.0.2.0/24",
+        "via",
+        "127.0.0.1",
+        "dev",
+        "lo",
+        "table",
+        "5",
+        "metric",
+        "3",
+        "proto",
+        "static",
+    ];
+    for _ in 0..2 {
+        let out = mips(&route);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    assert_eq!(
+        netns.run_ok(&["ip", "route", "show", "table", "5"]),
+        "192.0.2.0/24 via 127.0.0.1 dev lo proto static metric 3 \n"
+    );
+    let unreachable = [
+        "-6",
+        "route",
+        "replace",
+        "unreachable",
+        "default",
+        "dev",
+        "lo",
+        "table",
+        "1",
+        "metric",
+        "65535",
+    ];
+    assert!(mips(&unreachable).status.success());
+    let mut check = vec!["check"];
+    check.extend(&route);
+    assert_eq!(mips(&check).status.code(), Some(0));
+    let mut delete = route;
+    delete[1] = "del";
+    assert!(mips(&delete).status.success());
+    assert_eq!(mips(&check).status.code(), Some(1));
+    assert_eq!(netns.run_ok(&["ip", "route", "show", "table", "5"]), "");
+    let out = mips(&["gluon-wan", "up"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        text(&out.stderr),
+        "routes: `the rule` (IPv6): operation not supported\n"
     );
 }
