@@ -11,9 +11,138 @@ const ITERATIONS: &str = "200000";
 const ROUNDS: usize = 7;
 
 pub fn bench(what: &str) -> Result {
+    crate::setup::for_test()?;
     match what {
         "packetmark" => packetmark(),
+        "routes" => routes(),
         _ => fail(format!("no benchmark `{what}`")),
+    }
+}
+
+/// How many routes the big batch holds, and the rounds of the routes bench.
+const ROUTES: u32 = 10_000;
+const ROUTE_ROUNDS: usize = 5;
+
+/// `routes -b` against `ip -batch` applying and then deleting the same routes, each in a
+/// fresh user+network namespace of its own, the tools alternating round by round: wall time
+/// and peak memory (GNU time's maximum resident set), medians, and how memory grows from a
+/// batch of 10 to one of 10,000. The two batch files hold the same lines: routes' syntax is
+/// ip's for these commands.
+fn routes() -> Result {
+    eprintln!("bench: building the routes installer for x86_64");
+    let installer = crate::dist::build_routes_installer("x86_64-unknown-linux-musl")?;
+    let dir = root().join("target/bench/routes");
+    std::fs::create_dir_all(&dir)?;
+    let write_batch = |name: &str, verb: &str, count: u32| -> Result<PathBuf> {
+        let mut text = String::new();
+        for i in 0..count {
+            text += &format!(
+                "route {verb} blackhole 10.{}.{}.0/24 table 100 metric 5\n",
+                i / 256 % 256,
+                i % 256
+            );
+        }
+        let path = dir.join(name);
+        std::fs::write(&path, text)?;
+        Ok(path)
+    };
+    let big = (
+        write_batch("add", "add", ROUTES)?,
+        write_batch("del", "del", ROUTES)?,
+    );
+    let small = (
+        write_batch("add-10", "add", 10)?,
+        write_batch("del-10", "del", 10)?,
+    );
+    let routes_program = installer.to_string_lossy().into_owned();
+    let tools: [(&str, [&str; 2]); 2] = [
+        ("ip -batch", ["ip", "-batch"]),
+        ("routes -b", [&routes_program, "-b"]),
+    ];
+    // Per tool: add seconds, delete seconds, peak KiB with 10,000, peak KiB with 10.
+    let mut samples = vec![[Vec::new(), Vec::new(), Vec::new(), Vec::new()]; tools.len()];
+    for round in 1..=ROUTE_ROUNDS {
+        eprintln!(
+            "bench: round {round} of {ROUTE_ROUNDS}: {ROUTES} routes added and deleted by each tool"
+        );
+        for (index, (_, argv)) in tools.iter().enumerate() {
+            let (add, del, add_kib) = add_and_delete(argv, &big.0, &big.1)?;
+            let (_, _, small_kib) = add_and_delete(argv, &small.0, &small.1)?;
+            for (slot, value) in samples[index]
+                .iter_mut()
+                .zip([add, del, add_kib, small_kib])
+            {
+                slot.push(value);
+            }
+        }
+    }
+    let medians: Vec<[f64; 4]> = samples
+        .iter_mut()
+        .map(|tool| [0, 1, 2, 3].map(|i| median(&mut tool[i])))
+        .collect();
+    println!(
+        "{ROUTES} routes (blackhole, one table) added then deleted, in a namespace; medians of {ROUTE_ROUNDS} rounds"
+    );
+    println!(
+        "{:<12} {:>9} {:>9} {:>16} {:>13}",
+        "tool", "add s", "delete s", "peak KiB 10,000", "peak KiB 10"
+    );
+    for ((name, _), m) in tools.iter().zip(&medians) {
+        println!(
+            "{name:<12} {:>9.3} {:>9.3} {:>16.0} {:>13.0}",
+            m[0], m[1], m[2], m[3]
+        );
+    }
+    let (ip, ours) = (&medians[0], &medians[1]);
+    println!(
+        "routes -b / ip -batch: add time {:.2}, delete time {:.2}, peak memory {:.3} (10,000 routes), {:.2} (10 routes)",
+        ours[0] / ip[0],
+        ours[1] / ip[1],
+        ours[2] / ip[2],
+        ours[3] / ip[3]
+    );
+    Ok(())
+}
+
+/// Applies `add` then `delete` with `argv` in a fresh namespace; returns the wall seconds of
+/// each (nanosecond clock around the command) and the peak memory (KiB, GNU time's maximum
+/// resident set) of the add.
+fn add_and_delete(argv: &[&str; 2], add: &Path, delete: &Path) -> Result<(f64, f64, f64)> {
+    let timed = |batch: &Path| {
+        format!(
+            "s=$(date +%s%N); /usr/bin/time -f %M -o \"$peak\" {} {} {} >/dev/null; \
+             e=$(date +%s%N); echo $((e - s)) $(cat \"$peak\");",
+            argv[0],
+            argv[1],
+            batch.display()
+        )
+    };
+    let script = format!(
+        "set -e; peak=$(mktemp); trap 'rm -f \"$peak\"' EXIT; ip link set lo up; {} {}",
+        timed(add),
+        timed(delete)
+    );
+    let out = capture(Command::new("unshare").args([
+        "--user",
+        "--map-root-user",
+        "--net",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let figures: Vec<f64> = text
+        .split_whitespace()
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    match (out.status.success(), figures.as_slice()) {
+        (true, [add_ns, add_kib, del_ns, _]) => Ok((add_ns / 1e9, del_ns / 1e9, *add_kib)),
+        _ => fail(format!(
+            "{} failed: {text}{}",
+            argv.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        )),
     }
 }
 
@@ -112,6 +241,9 @@ fn time_once(program: &PathBuf, preload: Option<&Path>, mark: Option<&str>) -> R
 }
 
 fn median(samples: &mut [f64]) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]
 }

@@ -29,6 +29,9 @@ Tasks:
   bench packetmark
           socket()+close() without a preload, with libpacketmark.so and with a C
           preload of the original's behaviour, side by side, as ratios
+  bench routes
+          routes -b against ip -batch adding and deleting 10,000 routes in a namespace:
+          wall time and peak memory, as ratios
   playbook
           measures what each size flag of the shipped builds saves, one flag at a time,
           and writes the table into docs/size-playbook.md
@@ -63,8 +66,8 @@ fn main() -> ExitCode {
         Some("size") => dist::size(rest),
         Some("test") => test::test(),
         Some("bench") => match rest.first().map(String::as_str) {
-            Some(what @ "packetmark") => bench::bench(what),
-            _ => return usage_error("bench what? `cargo xtask bench packetmark`".into()),
+            Some(what @ ("packetmark" | "routes")) => bench::bench(what),
+            _ => return usage_error("bench what? `cargo xtask bench packetmark|routes`".into()),
         },
         Some("playbook") => playbook::playbook(),
         Some("fresh-check") => fresh_check::fresh_check(),

@@ -188,6 +188,12 @@ pub const TOOLS: &[Tool] = &[
         why: "the tests open size-report's squashfs image",
     },
     Tool {
+        program: "/usr/bin/time",
+        package: "time",
+        need: Need::Test,
+        why: "GNU time: the routes bench's wall time and peak memory",
+    },
+    Tool {
         program: "debootstrap",
         package: "debootstrap",
         need: Need::FreshCheck,
