@@ -119,9 +119,26 @@ impl Netns {
             .stdin(Stdio::null())
             .spawn()
             .expect("unshare (util-linux) must be installed");
+        Netns::held_by(holder)
+    }
+
+    /// Another network namespace in this one's user namespace, so that links can move
+    /// between the two (`ip link set … netns PID`): a peer host for this one.
+    pub fn peer(&self) -> Netns {
+        let holder = self
+            .command("unshare")
+            .args(["--net", "--", "sleep", "600"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("unshare (util-linux) must be installed");
+        Netns::held_by(holder)
+    }
+
+    fn held_by(holder: Child) -> Netns {
         let netns = Netns { holder };
         // Wait until the holder runs `sleep`: unshare execs it only after it has written the
-        // user namespace's ID maps, and before that, entering the namespace gives no rights.
+        // user namespace's ID maps (or made the network namespace), and before that,
+        // entering the namespace gives no rights.
         let cmdline = format!("/proc/{}/cmdline", netns.pid());
         for _ in 0..1000 {
             if std::fs::read(&cmdline).is_ok_and(|c| c.starts_with(b"sleep\0")) {

@@ -522,3 +522,115 @@ fn the_mips_build_under_qemu_manages_routes_and_fails_clearly_on_rules() {
         "routes: `the rule` (IPv6): operation not supported\n"
     );
 }
+
+/// A node with a `wan` link to one peer and a `mesh` link to another, the mesh holding the
+/// default route (as on a Gluon node) and table 1 the WAN's: with `gluon-wan up -4`, a
+/// marked UDP packet to a VPN server leaves through wan and an unmarked one through mesh;
+/// with the WAN route gone, a marked packet is refused and never leaves through mesh. The
+/// peers count the test's own packets by port with nft (interface totals also move with
+/// neighbour discovery). The marked sender is dig with libpacketmark.
+#[test]
+fn the_gluon_policy_keeps_marked_traffic_on_the_wan() {
+    let node = Netns::new();
+    let wan_peer = node.peer();
+    let mesh_peer = node.peer();
+    for (link, peer, node_address, peer_address) in [
+        ("wan", &wan_peer, "198.51.100.1/24", "198.51.100.2/24"),
+        ("mesh", &mesh_peer, "10.0.0.1/24", "10.0.0.2/24"),
+    ] {
+        let peer_end = format!("{link}-peer");
+        let pid = peer.pid().to_string();
+        node.run_ok(&[
+            "ip", "link", "add", link, "type", "veth", "peer", "name", &peer_end, "netns", &pid,
+        ]);
+        node.run_ok(&["ip", "addr", "add", node_address, "dev", link]);
+        node.run_ok(&["ip", "link", "set", link, "up"]);
+        peer.run_ok(&["ip", "addr", "add", peer_address, "dev", &peer_end]);
+        peer.run_ok(&["ip", "link", "set", &peer_end, "up"]);
+        peer.run_ok(&["nft", "add table inet count"]);
+        peer.run_ok(&[
+            "nft",
+            "add chain inet count in { type filter hook prerouting priority 0 ; }",
+        ]);
+        peer.run_ok(&["nft", "add rule inet count in udp dport 4444 counter"]);
+    }
+    node.run_ok(&[
+        "ip", "route", "add", "default", "via", "10.0.0.2", "dev", "mesh",
+    ]);
+    node.run_ok(&[
+        "ip",
+        "route",
+        "add",
+        "default",
+        "via",
+        "198.51.100.2",
+        "dev",
+        "wan",
+        "table",
+        "1",
+    ]);
+    routes_ok(&node, &["-4", "gluon-wan", "up"]);
+
+    let preload = integration_tests::dist_dir("x86_64-unknown-linux-musl").join("libpacketmark.so");
+    let send = |marked: bool| {
+        let mut cmd = node.command("env");
+        if marked {
+            cmd.arg(format!("LD_PRELOAD={}", preload.display()))
+                .arg("LIBPACKETMARK_MARK=1");
+        }
+        integration_tests::require("dig");
+        output(cmd.args([
+            "dig",
+            "+tries=1",
+            "+time=1",
+            "-p",
+            "4444",
+            "@203.0.113.5",
+            "vpn.test",
+        ]))
+    };
+    let counted = |peer: &Netns| -> u64 {
+        let rules = peer.run_ok(&["nft", "list chain inet count in"]);
+        rules
+            .split("packets ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no counter in {rules}"))
+    };
+    send(true);
+    assert_eq!(
+        (counted(&wan_peer), counted(&mesh_peer)),
+        (1, 0),
+        "marked: wan only"
+    );
+    send(false);
+    assert_eq!(
+        (counted(&wan_peer), counted(&mesh_peer)),
+        (1, 1),
+        "unmarked: mesh"
+    );
+    node.run_ok(&[
+        "ip",
+        "route",
+        "del",
+        "default",
+        "via",
+        "198.51.100.2",
+        "dev",
+        "wan",
+        "table",
+        "1",
+    ]);
+    let refused = send(true);
+    assert!(
+        !refused.status.success(),
+        "dig should fail: {}",
+        text(&refused.stdout)
+    );
+    assert_eq!(
+        (counted(&wan_peer), counted(&mesh_peer)),
+        (1, 1),
+        "a marked packet without its WAN route leaves nowhere"
+    );
+}

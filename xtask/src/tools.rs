@@ -116,6 +116,12 @@ pub const TOOLS: &[Tool] = &[
         why: "the DNS client of the tests",
     },
     Tool {
+        program: "nft",
+        package: "nftables",
+        need: Need::Test,
+        why: "counts a test's own packets by port in its peer namespaces",
+    },
+    Tool {
         program: "strace",
         package: "strace",
         need: Need::Test,
