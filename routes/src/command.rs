@@ -372,8 +372,8 @@ fn prefix_or_default<'a>(word: &'a [u8]) -> Parsed<'a, Option<Prefix>> {
 }
 
 fn device<'a>(word: &'a [u8]) -> Parsed<'a, &'a [u8]> {
-    // IFNAMSIZ: 15 bytes and the NUL.
-    if word.is_empty() || word.len() > 15 || word.contains(&b'/') {
+    // IFNAMSIZ: 15 bytes and the NUL; the kernel would read a name only up to a NUL in it.
+    if word.is_empty() || word.len() > 15 || word.contains(&b'/') || word.contains(&0) {
         return error("not an interface name", word);
     }
     Ok(word)
@@ -729,6 +729,10 @@ mod tests {
         assert_eq!(
             message_of("route add default proto 256"),
             "not a route protocol"
+        );
+        assert_eq!(
+            message_of("route add default dev lo\0x"),
+            "not an interface name"
         );
         assert_eq!(
             message_of("route add default dev a-name-of-16-byt"),

@@ -32,6 +32,9 @@ Tasks:
   bench routes
           routes -b against ip -batch adding and deleting 10,000 routes in a namespace:
           wall time and peak memory, as ratios
+  fuzz [TARGET] [--seconds N]
+          a fuzzing campaign of N seconds (default 60) for each fuzz target, or the one
+          named (routes_netlink_reply, routes_command_line)
   playbook
           measures what each size flag of the shipped builds saves, one flag at a time,
           and writes the table into docs/size-playbook.md
@@ -54,7 +57,7 @@ fn main() -> ExitCode {
     // Every task but `size` (whose options go to size-report) takes only `--verbose`, after
     // `bench`'s benchmark name.
     let options = match task {
-        Some("size") => &[][..],
+        Some("size" | "fuzz") => &[][..],
         Some("bench") => rest.get(1..).unwrap_or_default(),
         _ => rest,
     };
@@ -70,6 +73,10 @@ fn main() -> ExitCode {
             _ => return usage_error("bench what? `cargo xtask bench packetmark|routes`".into()),
         },
         Some("playbook") => playbook::playbook(),
+        Some("fuzz") => match fuzz_options(rest) {
+            Ok((target, seconds)) => test::fuzz(target, seconds),
+            Err(message) => return usage_error(message),
+        },
         Some("fresh-check") => fresh_check::fresh_check(),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
@@ -98,4 +105,24 @@ fn flags(args: &[String]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `[TARGET] [--seconds N] [--verbose]` of `cargo xtask fuzz`.
+fn fuzz_options(args: &[String]) -> Result<(Option<&str>, u32), String> {
+    let (mut target, mut seconds) = (None, 60);
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--seconds" => {
+                seconds = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .ok_or("--seconds takes a number")?;
+            }
+            "--verbose" | "-v" => cmd::set_verbose(),
+            name if test::FUZZ_TARGETS.contains(&name) && target.is_none() => target = Some(name),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok((target, seconds))
 }

@@ -22,6 +22,39 @@ pub fn for_test() -> Result {
     binfmt_for_qemu_mips()
 }
 
+/// The pinned cargo-fuzz, installed into `target/tools` (once) when it is not there. Built
+/// with the pinned toolchain without `--locked`: the dependencies its lock file names no
+/// longer build on that nightly.
+pub const CARGO_FUZZ_VERSION: &str = "0.13.1";
+
+pub fn cargo_fuzz() -> Result<PathBuf> {
+    let tools = root().join("target/tools");
+    let binary = tools.join("bin/cargo-fuzz");
+    let installed = capture(Command::new(&binary).arg("--version")).is_ok_and(|out| {
+        String::from_utf8_lossy(&out.stdout).trim() == format!("cargo-fuzz {CARGO_FUZZ_VERSION}")
+    });
+    if !installed {
+        eprintln!(
+            "xtask: installing cargo-fuzz {CARGO_FUZZ_VERSION} into {} (once; about 30 s)",
+            tools.display()
+        );
+        run_quiet(
+            Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+                .current_dir(root())
+                .args([
+                    "install",
+                    "--quiet",
+                    "cargo-fuzz",
+                    "--version",
+                    CARGO_FUZZ_VERSION,
+                    "--root",
+                ])
+                .arg(&tools),
+        )?;
+    }
+    Ok(binary)
+}
+
 /// What `cargo xtask fresh-check` needs on the machine that runs it.
 pub fn for_fresh_check() -> Result {
     tools(&[Need::FreshCheck])

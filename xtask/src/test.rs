@@ -244,6 +244,13 @@ pub fn test() -> Result {
         None => tally.skip(mips_tests, "there is no MIPS sysroot"),
     }
 
+    for target in FUZZ_TARGETS {
+        tally.check(
+            &format!("fuzz target {target}: built, seed corpus replayed"),
+            || replay_fuzz_corpus(target),
+        );
+    }
+
     let mut size_report_binary = None;
     tally.check("size-report build for the integration tests", || {
         size_report_binary = Some(build_size_report()?);
@@ -274,6 +281,51 @@ pub fn test() -> Result {
         _ => tally.skip(integration, "a build it needs failed"),
     }
     tally.finish()
+}
+
+/// The fuzz targets (fuzz/fuzz_targets), each with its seed corpus in fuzz/corpus.
+pub const FUZZ_TARGETS: &[&str] = &["routes_netlink_reply", "routes_command_line"];
+
+/// Builds a fuzz target with cargo-fuzz and runs every input of its seed corpus once.
+fn replay_fuzz_corpus(target: &str) -> Result {
+    let cargo_fuzz = setup::cargo_fuzz()?;
+    let corpus = root().join("fuzz/corpus").join(target);
+    crate::cmd::run_quiet(
+        Command::new(cargo_fuzz)
+            .current_dir(root())
+            .args(["fuzz", "run", target])
+            .arg(&corpus)
+            .args(["--", "-runs=0"]),
+    )
+}
+
+/// `cargo xtask fuzz [TARGET]`: a campaign of `seconds` for each target (or the one named),
+/// in a copy of the seed corpus under target/fuzz-corpus, so the checked-in seeds stay
+/// as they are. A crash leaves its input in fuzz/artifacts.
+pub fn fuzz(only: Option<&str>, seconds: u32) -> Result {
+    setup::for_test()?;
+    let cargo_fuzz = setup::cargo_fuzz()?;
+    for target in FUZZ_TARGETS
+        .iter()
+        .filter(|t| only.is_none_or(|o| o == **t))
+    {
+        let corpus = root().join("target/fuzz-corpus").join(target);
+        std::fs::create_dir_all(&corpus)?;
+        for seed in std::fs::read_dir(root().join("fuzz/corpus").join(target))? {
+            let seed = seed?;
+            std::fs::copy(seed.path(), corpus.join(seed.file_name()))?;
+        }
+        eprintln!("xtask: fuzzing {target} for {seconds} s");
+        crate::cmd::run(
+            Command::new(&cargo_fuzz)
+                .current_dir(root())
+                .args(["fuzz", "run", target])
+                .arg(&corpus)
+                .arg("--")
+                .arg(format!("-max_total_time={seconds}")),
+        )?;
+    }
+    Ok(())
 }
 
 /// The directory that holds each target's installer (`<dir>/<triple>/routes`).

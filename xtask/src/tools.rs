@@ -50,6 +50,12 @@ pub const TOOLS: &[Tool] = &[
         why: "size-report's squashfs image",
     },
     Tool {
+        program: "g++",
+        package: "g++",
+        need: Need::Test,
+        why: "cargo-fuzz builds libFuzzer's C++ sources with it",
+    },
+    Tool {
         program: "qemu-mips",
         package: "qemu-user",
         need: Need::Test,
