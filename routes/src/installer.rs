@@ -537,16 +537,8 @@ fn for_each_line(
         }
         Source::File(path) => path,
     };
-    let file = fs::open(path, libc::O_RDONLY, 0).map_err(|errno| {
-        say(&[
-            b"routes: cannot open ",
-            name,
-            b": ",
-            file_words(errno),
-            b"\n",
-        ]);
-        Stop::Status(USAGE_ERROR)
-    })?;
+    let file =
+        fs::open(path, libc::O_RDONLY, 0).map_err(|errno| file_error(b"open", name, errno))?;
     let mut buffer = [0u8; LINE_CAPACITY];
     let mut kept = 0;
     loop {
@@ -556,16 +548,7 @@ fn for_each_line(
                 other => break other,
             }
         };
-        let read = read.map_err(|errno| {
-            say(&[
-                b"routes: cannot read ",
-                name,
-                b": ",
-                file_words(errno),
-                b"\n",
-            ]);
-            Stop::Status(USAGE_ERROR)
-        })?;
+        let read = read.map_err(|errno| file_error(b"read", name, errno))?;
         let filled = kept + read;
         if read == 0 {
             if kept > 0 {
@@ -591,6 +574,20 @@ fn for_each_line(
         buffer.copy_within(filled - rest_len..filled, 0);
         kept = rest_len;
     }
+}
+
+/// Says that the batch file could not be opened or read; a usage error.
+fn file_error(what: &[u8], name: &[u8], errno: Errno) -> Stop {
+    say(&[
+        b"routes: cannot ",
+        what,
+        b" ",
+        name,
+        b": ",
+        file_words(errno),
+        b"\n",
+    ]);
+    Stop::Status(USAGE_ERROR)
 }
 
 fn file_words(errno: Errno) -> &'static [u8] {

@@ -348,6 +348,11 @@ fn mistakes_are_clear_errors() {
             2,
             "routes: -b takes one FILE and nothing after it\n",
         ),
+        (
+            &["-b", "/nonexistent/batch"],
+            2,
+            "routes: cannot open /nonexistent/batch: no such file\n",
+        ),
     ] {
         let out = routes(&netns, args);
         assert_eq!(
