@@ -133,7 +133,8 @@ pub fn compare_route(wanted: &RouteMessage<'_>, found: &RouteMessage<'_>) -> Fou
 
 /// Compares a wanted rule (from [`rule_message`] with `Verb::Add`) with a dumped one. A rule
 /// is identified by family and priority; everything it matches on must be equal. A mark
-/// without a mask is the kernel's mask `0xffffffff`.
+/// without a mask is the kernel's mask `0xffffffff`; a wanted table of 0 (a `del` that names
+/// none) matches any table, as the kernel's delete does.
 pub fn compare_rule(wanted: &RuleMessage<'_>, found: &RuleMessage<'_>) -> Found {
     if wanted.family != found.family || wanted.priority != found.priority {
         return Found::Unrelated;
@@ -147,7 +148,7 @@ pub fn compare_rule(wanted: &RuleMessage<'_>, found: &RuleMessage<'_>) -> Found 
         && mask(wanted).unwrap_or(0) == mask(found).unwrap_or(0)
         && wanted.iifname == found.iifname
         && wanted.oifname == found.oifname
-        && wanted.table == found.table
+        && (wanted.table == 0 || wanted.table == found.table)
         && wanted.action == found.action
         && (wanted.flags & FIB_RULE_INVERT) == (found.flags & FIB_RULE_INVERT);
     if same { Found::Same } else { Found::Different }
@@ -421,6 +422,12 @@ mod tests {
         assert_eq!(
             compare_rule(&wanted, &RuleMessage { table: 2, ..dumped }),
             Found::Different
+        );
+        // A delete that names no table matches a rule in any table, as the kernel's does.
+        let any_table = RuleMessage { table: 0, ..wanted };
+        assert_eq!(
+            compare_rule(&any_table, &RuleMessage { table: 2, ..dumped }),
+            Found::Same
         );
         assert_eq!(
             compare_rule(&wanted, &RuleMessage { flags: 2, ..dumped }),
