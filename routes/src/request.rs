@@ -166,8 +166,9 @@ mod tests {
     use crate::command::{Command, Request, parse};
     use crate::netlink::{self, HEADER_LEN, REQUEST_CAPACITY};
 
-    /// (command line, the captured message as hex, and whether `ip`'s header flags differ
-    /// from ours: `ip route add` is create-exclusive, ours create-or-replace).
+    /// (command line, the message `ip` sent for it as hex, sequence number zeroed). For
+    /// `route add` lines `ip`'s header flags say create-exclusive where ours say
+    /// create-or-replace; the test allows exactly that difference.
     const VECTORS: &[(&str, &str)] = &[
         (
             "-6 rule add fwmark 0x1/0x1 lookup 1 pref 1",
