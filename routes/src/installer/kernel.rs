@@ -7,8 +7,10 @@ use routes::netlink::{
 };
 use sys::{Errno, OwnedFd, libc, net};
 
-/// Room for one read from the socket: a dump's datagrams are up to 32 KiB.
-pub const RECEIVE_CAPACITY: usize = 32 * 1024;
+/// Room for one read from the socket. The kernel sizes a dump's datagrams by the largest
+/// buffer the reader has offered (and at most a page to begin with), so 8 KiB always
+/// suffices; it also keeps the stack frames small enough for MIPS's 16-bit offsets.
+pub const RECEIVE_CAPACITY: usize = 8 * 1024;
 
 /// Why the kernel did not do what it was asked: its errno. What the kernel said besides (its
 /// extended acknowledgement) is kept by [`Kernel::refusal_text`], so that this stays small.
