@@ -18,11 +18,6 @@ impl Family {
         }
     }
 
-    /// The family with this `AF_*` number.
-    pub fn from_af(af: u8) -> Option<Family> {
-        [Family::V4, Family::V6].into_iter().find(|f| f.af() == af)
-    }
-
     /// Bytes of an address.
     pub fn address_len(self) -> usize {
         match self {

@@ -436,12 +436,6 @@ enum Source<'a> {
     Bytes(&'a [u8]),
 }
 
-/// Why walking the lines stopped early.
-enum Stop {
-    /// Said already; exit with this status.
-    Status(u8),
-}
-
 fn run_lines(source: &Source<'_>, name: &[u8], family: Option<Family>, mode: Mode) -> u8 {
     // Pass 1: syntax only.
     let first = for_each_line(source, name, &mut |place| {
@@ -450,11 +444,11 @@ fn run_lines(source: &Source<'_>, name: &[u8], family: Option<Family>, mode: Mod
             Ok(_) => Ok(()),
             Err(err) => {
                 syntax_error(Some(place), err);
-                Err(Stop::Status(USAGE_ERROR))
+                Err(USAGE_ERROR)
             }
         }
     });
-    if let Err(Stop::Status(status)) = first {
+    if let Err(status) = first {
         return status;
     }
     // Pass 2: every line, in order.
@@ -468,7 +462,7 @@ fn run_lines(source: &Source<'_>, name: &[u8], family: Option<Family>, mode: Mod
         let mut words = [&b""[..]; MAX_WORDS];
         let Ok(command) = parse_line(place.text, &mut words, family) else {
             say(&[b"routes: ", name, b" changed while it was read: stopped\n"]);
-            return Err(Stop::Status(USAGE_ERROR));
+            return Err(USAGE_ERROR);
         };
         match execute(&mut kernel, &command, mode, Some(place)) {
             Ok(synced) => {
@@ -484,12 +478,12 @@ fn run_lines(source: &Source<'_>, name: &[u8], family: Option<Family>, mode: Mod
                 line.number(place.line);
                 line.text(b" were applied, none after it; every line is idempotent, so the corrected batch can simply run again\n");
                 line.say();
-                Err(Stop::Status(REFUSED))
+                Err(REFUSED)
             }
         }
     });
     match second {
-        Err(Stop::Status(status)) => status,
+        Err(status) => status,
         Ok(()) => status_of(in_sync),
     }
 }
@@ -511,13 +505,14 @@ fn parse_line<'a>(
 
 /// Calls `visit` with every line that holds a command. A file is read in pieces through a
 /// fixed buffer; a line longer than that buffer, or a file that cannot be read, ends it.
+/// `Err(status)`: the walk stopped early, what went wrong has been said, exit with `status`.
 fn for_each_line(
     source: &Source<'_>,
     name: &[u8],
-    visit: &mut dyn FnMut(Place<'_>) -> Result<(), Stop>,
-) -> Result<(), Stop> {
+    visit: &mut dyn FnMut(Place<'_>) -> Result<(), u8>,
+) -> Result<(), u8> {
     let mut number = 0u32;
-    let mut each = |text: &[u8]| -> Result<(), Stop> {
+    let mut each = |text: &[u8]| -> Result<(), u8> {
         number += 1;
         if batch::has_command(text) {
             visit(Place {
@@ -569,7 +564,7 @@ fn for_each_line(
             line.number(number + 1);
             line.text(b" is longer than 4095 bytes\n");
             line.say();
-            return Err(Stop::Status(USAGE_ERROR));
+            return Err(USAGE_ERROR);
         }
         buffer.copy_within(filled - rest_len..filled, 0);
         kept = rest_len;
@@ -577,7 +572,7 @@ fn for_each_line(
 }
 
 /// Says that the batch file could not be opened or read; a usage error.
-fn file_error(what: &[u8], name: &[u8], errno: Errno) -> Stop {
+fn file_error(what: &[u8], name: &[u8], errno: Errno) -> u8 {
     say(&[
         b"routes: cannot ",
         what,
@@ -587,7 +582,7 @@ fn file_error(what: &[u8], name: &[u8], errno: Errno) -> Stop {
         file_words(errno),
         b"\n",
     ]);
-    Stop::Status(USAGE_ERROR)
+    USAGE_ERROR
 }
 
 fn file_words(errno: Errno) -> &'static [u8] {

@@ -10,5 +10,3 @@ pub mod batch;
 pub mod command;
 pub mod netlink;
 pub mod request;
-
-pub use sys::libc;

@@ -21,7 +21,6 @@ pub const RTM_DELRULE: u16 = kernel::RTM_DELRULE as u16;
 pub const RTM_GETRULE: u16 = kernel::RTM_GETRULE as u16;
 
 pub const NLM_F_REQUEST: u16 = kernel::NLM_F_REQUEST as u16;
-pub const NLM_F_MULTI: u16 = kernel::NLM_F_MULTI as u16;
 pub const NLM_F_ACK: u16 = kernel::NLM_F_ACK as u16;
 pub const NLM_F_DUMP: u16 = kernel::NLM_F_DUMP as u16;
 pub const NLM_F_REPLACE: u16 = kernel::NLM_F_REPLACE as u16;
