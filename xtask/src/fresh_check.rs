@@ -21,7 +21,7 @@ use crate::cmd::{Result, capture, fail, is_root, root, run_quiet};
 use crate::setup;
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -77,7 +77,10 @@ pub fn fresh_check() -> Result {
                 .join(entry.file_name()),
         )?;
     }
-    fs::copy(which("rustup")?, new_root.join("root/rustup-init"))?;
+    let Some(rustup) = crate::tools::find("rustup") else {
+        return fail("rustup is not on PATH");
+    };
+    fs::copy(rustup, new_root.join("root/rustup-init"))?;
     run_quiet(
         Command::new("git")
             .args(["clone", "--quiet", "--no-local"])
@@ -259,13 +262,6 @@ fn git_head() -> Result<String> {
         eprintln!("xtask: note: uncommitted changes are not checked; the clone holds HEAD only");
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-fn which(program: &str) -> Result<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
-        .map_or_else(|| fail(format!("{program} is not on PATH")), Ok)
 }
 
 fn minutes(time: Duration) -> String {

@@ -224,10 +224,16 @@ pub fn is_present(program: &str) -> bool {
     if program.starts_with('/') {
         return std::path::Path::new(program).exists();
     }
+    find(program).is_some()
+}
+
+/// Where a program is: on `PATH`, or in the sbin directories (setup runs as root, whose
+/// `PATH` holds them, but a user's may not).
+pub fn find(program: &str) -> Option<std::path::PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    // Setup runs as root, whose PATH holds the sbin directories, but a user's may not.
     let sbin = std::ffi::OsString::from("/usr/local/sbin:/usr/sbin:/sbin");
     std::env::split_paths(&path)
         .chain(std::env::split_paths(&sbin))
-        .any(|dir| dir.join(program).is_file())
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
 }
