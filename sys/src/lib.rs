@@ -18,6 +18,8 @@ pub mod errno;
 pub mod fs;
 pub mod inotify;
 pub mod io;
+#[cfg(feature = "rt")]
+pub mod mem;
 pub mod net;
 pub mod process;
 pub mod random;

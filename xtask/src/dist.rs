@@ -2,7 +2,9 @@
 
 use crate::cmd::{Result, cargo, display, echo_and_collect_warnings, fail, root, run};
 use crate::setup;
-use crate::targets::{DIST_TARGETS, Kind, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, Target};
+use crate::targets::{
+    BUILD_STD, DIST_TARGETS, Kind, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, Target,
+};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -112,7 +114,7 @@ pub fn build_command(triple: &str, kind: Kind, packages: &[&str]) -> Command {
         triple,
         "--message-format=json-render-diagnostics",
     ])
-    .args(kind.build_std())
+    .args(BUILD_STD)
     .args(packages)
     .env("CARGO_TARGET_DIR", root().join(kind.target_dir()))
     .env("CARGO_ENCODED_RUSTFLAGS", kind.encoded_rustflags())

@@ -32,18 +32,11 @@ pub const PRELOAD_CRATE: &str = "packetmark";
 pub const PRELOAD_FILE: &str = "libpacketmark.so";
 
 /// `-Z build-std`: tier-3 targets have no prebuilt `core`; building it here also lets LTO see
-/// through it. `compiler-builtins-mem` supplies `memcpy` and friends to the static programs,
-/// which link no libc.
-pub const BUILD_STD: &[&str] = &[
-    "-Z",
-    "build-std=core,compiler_builtins",
-    "-Z",
-    "build-std-features=compiler-builtins-mem",
-];
-
-/// The preload lives in a process that has a C library: it takes `memcpy`, `strlen` and
-/// friends from there (an import costs less than a copy).
-const BUILD_STD_WITHOUT_MEM: &[&str] = &["-Z", "build-std=core,compiler_builtins"];
+/// through it. Neither kind takes `memcpy` and friends from `compiler-builtins-mem`: the
+/// static programs, which link no libc, have `sys::mem` (byte loops; the word-at-a-time
+/// versions cost 1.6 KB on MIPS), and the preload lives in a process that has a C library and
+/// imports them from there (an import costs less than a copy).
+pub const BUILD_STD: &[&str] = &["-Z", "build-std=core,compiler_builtins"];
 
 /// Flags shared by both kinds of artifact.
 const COMMON_FLAGS: &[&str] = &[
@@ -105,14 +98,6 @@ impl Kind {
     /// The rustflags for this kind, as `CARGO_ENCODED_RUSTFLAGS` wants them.
     pub fn encoded_rustflags(self) -> String {
         self.rustflags().join("\x1f")
-    }
-
-    /// The `-Z build-std` arguments for this kind.
-    pub fn build_std(self) -> &'static [&'static str] {
-        match self {
-            Kind::StaticProgram => BUILD_STD,
-            Kind::SharedObject => BUILD_STD_WITHOUT_MEM,
-        }
     }
 
     /// Its own target directory, so that switching kinds does not rebuild `core` each time.
