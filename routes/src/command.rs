@@ -1,53 +1,18 @@
 //! The command syntax, a subset of iproute2's: pure parsing of the words of one command line
-//! (or one batch line) into what it asks for. Nothing here talks to the kernel.
+//! (or one batch line). As in `ip`, each word that asks for an attribute writes it into the
+//! request as it is read, and the body is filled in when the line is complete; nothing here
+//! talks to the kernel. Rules and routes share one loop over their words, since most words
+//! (tables, priorities, prefixes, devices) mean the same in both.
 
-use crate::addr::{Addr, Family, Prefix, parse_addr, parse_prefix};
+use crate::addr::{Addr, Family, parse_addr, parse_prefix};
 use crate::netlink::{
-    RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, RTN_BLACKHOLE, RTN_PROHIBIT, RTN_UNICAST,
-    RTN_UNREACHABLE,
+    FIB_RULE_INVERT, FR_ACT_TO_TBL, FRA_DST, FRA_FWMARK, FRA_FWMASK, FRA_IIFNAME, FRA_OIFNAME,
+    FRA_SRC, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_UNIVERSE, RT_TABLE_DEFAULT, RT_TABLE_LOCAL,
+    RT_TABLE_MAIN, RTA_DST, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE, RTN_BLACKHOLE, RTN_PROHIBIT,
+    RTN_UNICAST, RTN_UNREACHABLE, RTPROT_BOOT,
 };
+use crate::request::{Object, Request};
 use sys::text::parse_u32;
-
-/// What to do with a rule or a route.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Verb {
-    Add,
-    Delete,
-    /// Routes only: create or replace (`add` does the same in `routes`: it is idempotent).
-    Replace,
-}
-
-/// `rule add|del [not] [from PREFIX] [to PREFIX] [fwmark M[/MASK]] [iif DEV] [oif DEV]
-/// lookup TABLE pref N`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Rule<'a> {
-    pub family: Family,
-    pub invert: bool,
-    pub from: Option<Prefix>,
-    pub to: Option<Prefix>,
-    pub fwmark: Option<u32>,
-    pub fwmask: Option<u32>,
-    pub iif: Option<&'a [u8]>,
-    pub oif: Option<&'a [u8]>,
-    /// `None` only for a delete that names no table.
-    pub table: Option<u32>,
-    pub pref: u32,
-}
-
-/// `route add|replace|del [TYPE] PREFIX|default [via ADDR] [dev DEV] [table T] [metric N]
-/// [proto P]`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Route<'a> {
-    pub family: Family,
-    /// `RTN_*`; `None` when the line names no type (a delete then matches any).
-    pub kind: Option<u8>,
-    pub dst: Prefix,
-    pub via: Option<Addr>,
-    pub dev: Option<&'a [u8]>,
-    pub table: u32,
-    pub metric: Option<u32>,
-    pub proto: Option<u8>,
-}
 
 /// `gluon-wan up|down|check`: Gluon's WAN policy for the chosen families.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -57,61 +22,52 @@ pub enum GluonAction {
     Check,
 }
 
+/// The preset, with its option values as given (checked by the parser), for the command
+/// lines it stands for ([`GluonWan::lines`]).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct GluonWan {
+pub struct GluonWan<'a> {
     pub action: GluonAction,
-    pub table: u32,
-    pub fwmark: u32,
-    pub fwmask: u32,
-    pub pref: u32,
+    pub table: &'a [u8],
+    pub fwmark: &'a [u8],
+    pub pref: &'a [u8],
     pub v4: bool,
     pub v6: bool,
 }
 
+/// The words of one command line that [`GluonWan::lines`] makes, and how many there are.
+pub type Line<'a> = ([&'a [u8]; 10], usize);
+
 /// The metric of Gluon's fail-closed fallback route: below every real route.
 pub const FALLBACK_METRIC: u32 = 65535;
 
-impl GluonWan {
+impl<'a> GluonWan<'a> {
     /// The rule and the fallback route of one family, as `ip` would be told them:
     /// `rule add fwmark M/MASK lookup T pref P` and `route replace unreachable default
     /// [dev lo] table T metric 65535` (IPv4 refuses a device on an unreachable route, IPv6
-    /// wants `lo`).
-    pub fn requests(&self, family: Family) -> [Request<'static>; 2] {
-        let verb = match self.action {
-            GluonAction::Down => Verb::Delete,
-            GluonAction::Up | GluonAction::Check => Verb::Add,
-        };
-        let rule = Rule {
-            family,
-            invert: false,
-            from: None,
-            to: None,
-            fwmark: Some(self.fwmark),
-            fwmask: Some(self.fwmask),
-            iif: None,
-            oif: None,
-            table: Some(self.table),
-            pref: self.pref,
-        };
-        let route = Route {
-            family,
-            kind: Some(RTN_UNREACHABLE),
-            dst: Prefix {
-                addr: Addr::unspecified(family),
-                len: 0,
-            },
-            via: None,
-            dev: (family == Family::V6).then_some(&b"lo"[..]),
-            table: self.table,
-            metric: Some(FALLBACK_METRIC),
-            proto: None,
-        };
-        let route_verb = if verb == Verb::Add {
-            Verb::Replace
-        } else {
-            verb
-        };
-        [Request::Rule(verb, rule), Request::Route(route_verb, route)]
+    /// wants `lo`); `del` for `down`. Capital letters in the templates stand for the verb
+    /// and the option values.
+    pub fn lines(&self, family: Family) -> [Line<'a>; 2] {
+        const RULE: &[u8] = b"rule V fwmark F lookup T pref P";
+        const ROUTE: &[u8] = b"route R unreachable default table T metric 65535 dev lo";
+        let down = self.action == GluonAction::Down;
+        [RULE, ROUTE].map(|template| {
+            let mut line: Line<'a> = ([b""; 10], 0);
+            for word in template.split(|&b| b == b' ') {
+                line.0[line.1] = match word {
+                    b"V" | b"R" if down => b"del",
+                    b"V" => b"add",
+                    b"R" => b"replace",
+                    b"F" => self.fwmark,
+                    b"T" => self.table,
+                    b"P" => self.pref,
+                    // IPv4 refuses a device on an unreachable route.
+                    b"dev" if family == Family::V4 => break,
+                    _ => word,
+                };
+                line.1 += 1;
+            }
+            line
+        })
     }
 
     /// The families, IPv6 first as Gluon configures it.
@@ -122,38 +78,105 @@ impl GluonWan {
     }
 }
 
-/// One change to the kernel's tables.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Request<'a> {
-    Rule(Verb, Rule<'a>),
-    Route(Verb, Route<'a>),
-}
-
 /// A whole command line.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Command<'a> {
-    Request(Request<'a>),
-    GluonWan(GluonWan),
+    /// A rule or route, written into the request the parser was given.
+    Request,
+    GluonWan(GluonWan<'a>),
 }
 
-/// What is wrong with a line: a message and the word it is about (empty if none).
+/// What can be wrong with a line. A number, so that each place that finds a mistake costs a
+/// byte; the words are in [`Mistake::message`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub enum Mistake {
+    MissingCommand,
+    UnknownCommand,
+    MissingVerb,
+    UnknownVerb,
+    MissingValue,
+    GivenTwice,
+    UnknownRuleWord,
+    UnknownRouteWord,
+    NotAPrefix,
+    NotAnAddress,
+    NotATable,
+    NotAMark,
+    NotANumber,
+    NotAName,
+    NotAProtocol,
+    BothFamilies,
+    FamilyMismatch,
+    RuleWithoutPref,
+    RuleWithoutTable,
+    RouteWithoutDestination,
+    GatewayNotUnicast,
+    MissingGluonAction,
+    UnknownGluonAction,
+    UnknownGluonOption,
+    TooManyWords,
+}
+
+impl Mistake {
+    pub fn message(self) -> &'static str {
+        match self {
+            Mistake::MissingCommand => "a command is missing: rule, route or gluon-wan",
+            Mistake::UnknownCommand => "unknown command (rule, route or gluon-wan)",
+            Mistake::MissingVerb => "a verb is missing (add, del)",
+            Mistake::UnknownVerb => "unknown verb",
+            Mistake::MissingValue => "a value must follow",
+            Mistake::GivenTwice => "given twice",
+            Mistake::UnknownRuleWord => "unknown word in a rule",
+            Mistake::UnknownRouteWord => "unknown word in a route",
+            Mistake::NotAPrefix => "not an address or prefix",
+            Mistake::NotAnAddress => "not an address",
+            Mistake::NotATable => "not a table (a number from 1, main, local, default)",
+            Mistake::NotAMark => "not a mark (M or M/MASK)",
+            Mistake::NotANumber => "not a number",
+            Mistake::NotAName => "not an interface name",
+            Mistake::NotAProtocol => "not a route protocol",
+            Mistake::BothFamilies => "addresses of both families on one line",
+            Mistake::FamilyMismatch => "the address does not match -4/-6",
+            Mistake::RuleWithoutPref => {
+                "a rule needs `pref N`: without one the kernel picks a new priority each \
+                 time, so the command would not be idempotent"
+            }
+            Mistake::RuleWithoutTable => "a rule to add needs `lookup TABLE`",
+            Mistake::RouteWithoutDestination => {
+                "a route needs a destination (a prefix or `default`)"
+            }
+            Mistake::GatewayNotUnicast => "only a unicast route has a gateway",
+            Mistake::MissingGluonAction => "gluon-wan needs an action: up, down or check",
+            Mistake::UnknownGluonAction => "unknown gluon-wan action (up, down, check)",
+            Mistake::UnknownGluonOption => "unknown gluon-wan option",
+            Mistake::TooManyWords => "too many words",
+        }
+    }
+}
+
+/// What is wrong with a line, and the word it is about (empty if none).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct SyntaxError<'a> {
-    pub message: &'static str,
+    pub mistake: Mistake,
     pub word: &'a [u8],
 }
 
-type Parsed<'a, T> = Result<T, SyntaxError<'a>>;
+/// A step of the parser failed; the mistake is in [`Parser::error`]. Keeping it there, as C
+/// keeps `errno`, lets every step return in one register.
+struct Failed;
 
-fn error<'a, T>(message: &'static str, word: &'a [u8]) -> Parsed<'a, T> {
-    Err(SyntaxError { message, word })
-}
+type Step<T> = Result<T, Failed>;
 
-/// The words `routes` knows. Each is found with one look-up in [`KEYWORDS`] and then matched
-/// as a number, which keeps the parser small (byte-string matches compile to a comparison
-/// each).
+/// The words `routes` knows. A word is found with one walk over [`WORDS`], and then matched
+/// as a number.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
 enum Keyword {
+    /// Not a keyword: a value, a route's destination, or a mistake.
+    Other,
+    /// Past the last word.
+    End,
     Four,
     Six,
     FourSix,
@@ -169,10 +192,11 @@ enum Keyword {
     Fwmark,
     Iif,
     Oif,
+    Dev,
     Lookup,
     Pref,
-    Via,
     Metric,
+    Via,
     Proto,
     Unicast,
     Unreachable,
@@ -190,457 +214,589 @@ enum Keyword {
     Any,
 }
 
-/// Every word and its synonyms (`ip`'s where it has them).
-const KEYWORDS: &[(&[u8], Keyword)] = &[
-    (b"-4", Keyword::Four),
-    (b"-6", Keyword::Six),
-    (b"-46", Keyword::FourSix),
-    (b"rule", Keyword::Rule),
-    (b"route", Keyword::Route),
-    (b"gluon-wan", Keyword::GluonWan),
-    (b"add", Keyword::Add),
-    (b"del", Keyword::Delete),
-    (b"delete", Keyword::Delete),
-    (b"replace", Keyword::Replace),
-    (b"not", Keyword::Not),
-    (b"from", Keyword::From),
-    (b"to", Keyword::To),
-    (b"fwmark", Keyword::Fwmark),
-    (b"iif", Keyword::Iif),
-    (b"oif", Keyword::Oif),
-    (b"dev", Keyword::Iif),
-    (b"lookup", Keyword::Lookup),
-    (b"table", Keyword::Lookup),
-    (b"pref", Keyword::Pref),
-    (b"priority", Keyword::Pref),
-    (b"preference", Keyword::Pref),
-    (b"via", Keyword::Via),
-    (b"metric", Keyword::Metric),
-    (b"proto", Keyword::Proto),
-    (b"protocol", Keyword::Proto),
-    (b"unicast", Keyword::Unicast),
-    (b"unreachable", Keyword::Unreachable),
-    (b"blackhole", Keyword::Blackhole),
-    (b"prohibit", Keyword::Prohibit),
-    (b"up", Keyword::Up),
-    (b"down", Keyword::Down),
-    (b"check", Keyword::Check),
-    (b"--table", Keyword::OptionTable),
-    (b"--fwmark", Keyword::OptionFwmark),
-    (b"--pref", Keyword::OptionPref),
-    (b"main", Keyword::Main),
-    (b"local", Keyword::Local),
-    (b"default", Keyword::Default),
-    (b"all", Keyword::Any),
-    (b"any", Keyword::Any),
-];
+/// Every word and its synonyms (`ip`'s where it has them), one space apart, and what each
+/// means, in the same order. One string costs fewer bytes than a table of slices.
+const WORDS: &[u8] = b"-4 -6 -46 rule route gluon-wan add del delete replace not from to \
+    fwmark iif oif dev lookup table pref priority preference metric via proto protocol \
+    unicast unreachable blackhole prohibit up down check --table --fwmark --pref main local \
+    default all any";
+const MEANINGS: [Keyword; 41] = {
+    use Keyword::*;
+    [
+        Four,
+        Six,
+        FourSix,
+        Rule,
+        Route,
+        GluonWan,
+        Add,
+        Delete,
+        Delete,
+        Replace,
+        Not,
+        From,
+        To,
+        Fwmark,
+        Iif,
+        Oif,
+        Dev,
+        Lookup,
+        Lookup,
+        Pref,
+        Pref,
+        Pref,
+        Metric,
+        Via,
+        Proto,
+        Proto,
+        Unicast,
+        Unreachable,
+        Blackhole,
+        Prohibit,
+        Up,
+        Down,
+        Check,
+        OptionTable,
+        OptionFwmark,
+        OptionPref,
+        Main,
+        Local,
+        Default,
+        Any,
+        Any,
+    ]
+};
 
-fn keyword(word: &[u8]) -> Option<Keyword> {
-    KEYWORDS
-        .iter()
-        .find(|(known, _)| *known == word)
-        .map(|&(_, keyword)| keyword)
+fn keyword(word: &[u8]) -> Keyword {
+    WORDS
+        .split(|&b| b == b' ')
+        .position(|known| known == word)
+        .map_or(Keyword::Other, |at| MEANINGS[at])
 }
 
-/// The words of a line, read one after the other; the last one read, for messages.
-struct Words<'w, 'a> {
-    words: &'w [&'a [u8]],
-    next: usize,
-    last: &'a [u8],
-}
-
-impl<'a> Words<'_, 'a> {
-    fn next(&mut self) -> Option<&'a [u8]> {
-        let word = *self.words.get(self.next)?;
-        self.next += 1;
-        self.last = word;
-        Some(word)
-    }
-
-    /// The next word and what it is, if it is a keyword.
-    fn next_keyword(&mut self) -> Option<(&'a [u8], Option<Keyword>)> {
-        self.next().map(|word| (word, keyword(word)))
-    }
-
-    /// The value that must follow the keyword just read.
-    fn value(&mut self) -> Parsed<'a, &'a [u8]> {
-        let keyword = self.last;
-        self.next()
-            .map_or_else(|| error("a value must follow", keyword), Ok)
-    }
-
-    fn number(&mut self) -> Parsed<'a, u32> {
-        let word = self.value()?;
-        parse_u32(word).map_or_else(|| error("not a number", word), Ok)
-    }
+const fn bit(keyword: Keyword) -> u64 {
+    1 << keyword as u8
 }
 
 /// The most words a command may have (the longest rule has 20).
 pub const MAX_WORDS: usize = 32;
 
+/// The words of a line, read one after the other: the word just read (for messages), which
+/// keywords have been read (each may be given once: `ip` would send a repeated attribute
+/// twice), and the first mistake.
+struct Parser<'w, 'a> {
+    words: &'w [&'a [u8]],
+    next: usize,
+    word: &'a [u8],
+    seen: u64,
+    error: SyntaxError<'a>,
+}
+
+impl<'a> Parser<'_, 'a> {
+    /// Notes `mistake` about `word`. Not inlined: there are two dozen places that fail.
+    #[inline(never)]
+    fn fail_at(&mut self, mistake: Mistake, word: &'a [u8]) -> Failed {
+        self.error = SyntaxError { mistake, word };
+        Failed
+    }
+
+    /// Notes `mistake` about the word just read.
+    #[inline(never)]
+    fn fail(&mut self, mistake: Mistake) -> Failed {
+        self.fail_at(mistake, self.word)
+    }
+
+    /// The next word's meaning ([`Keyword::End`] past the last); a keyword read before is
+    /// a mistake.
+    fn next(&mut self) -> Step<Keyword> {
+        let Some(&word) = self.words.get(self.next) else {
+            self.word = b"";
+            return Ok(Keyword::End);
+        };
+        self.next += 1;
+        self.word = word;
+        let keyword = keyword(word);
+        if keyword != Keyword::Other && self.seen & bit(keyword) != 0 {
+            return Err(self.fail(Mistake::GivenTwice));
+        }
+        self.seen |= bit(keyword);
+        Ok(keyword)
+    }
+
+    /// The value that must follow the keyword just read.
+    fn value(&mut self) -> Step<&'a [u8]> {
+        match self.words.get(self.next) {
+            Some(&word) => {
+                self.next += 1;
+                self.word = word;
+                Ok(word)
+            }
+            None => Err(self.fail(Mistake::MissingValue)),
+        }
+    }
+
+    /// The word just read as a number.
+    fn number(&mut self) -> Step<u32> {
+        match parse_u32(self.word) {
+            Some(number) => Ok(number),
+            None => Err(self.fail(Mistake::NotANumber)),
+        }
+    }
+
+    /// The word just read as a table: by number or as `main`, `local`, `default`.
+    fn table(&mut self) -> Step<u32> {
+        match keyword(self.word) {
+            Keyword::Main => Ok(RT_TABLE_MAIN),
+            Keyword::Local => Ok(RT_TABLE_LOCAL),
+            Keyword::Default => Ok(RT_TABLE_DEFAULT),
+            _ => match parse_u32(self.word) {
+                Some(0) | None => Err(self.fail(Mistake::NotATable)),
+                Some(number) => Ok(number),
+            },
+        }
+    }
+
+    /// The word just read as a mark: `M` or `M/MASK`.
+    fn mark(&mut self) -> Step<(u32, Option<u32>)> {
+        let word = self.word;
+        let (mark, mask) = match word.iter().position(|&b| b == b'/') {
+            Some(slash) => (&word[..slash], Some(&word[slash + 1..])),
+            None => (word, None),
+        };
+        match (parse_u32(mark), mask.map(parse_u32)) {
+            (Some(mark), None) => Ok((mark, None)),
+            (Some(mark), Some(Some(mask))) => Ok((mark, Some(mask))),
+            _ => Err(self.fail(Mistake::NotAMark)),
+        }
+    }
+
+    /// The word just read as an interface name: at most 15 bytes (IFNAMSIZ less the NUL),
+    /// no `/`, and no NUL, up to which the kernel would read it.
+    fn device(&mut self) -> Step<&'a [u8]> {
+        let word = self.word;
+        if word.is_empty() || word.len() > 15 || word.iter().any(|&b| b == b'/' || b == 0) {
+            return Err(self.fail(Mistake::NotAName));
+        }
+        Ok(word)
+    }
+
+    /// The word just read as a route protocol: by number or by the names `ip` knows for the
+    /// common ones.
+    fn protocol(&mut self) -> Step<u8> {
+        const NAMES: &[u8] = b"kernel boot static ra dhcp";
+        const NUMBERS: [u8; 5] = [2, 3, 4, 9, 16];
+        let number = match NAMES
+            .split(|&b| b == b' ')
+            .position(|name| name == self.word)
+        {
+            Some(at) => u32::from(NUMBERS[at]),
+            None => parse_u32(self.word).unwrap_or(256),
+        };
+        match u8::try_from(number) {
+            Ok(number) => Ok(number),
+            Err(_) => Err(self.fail(Mistake::NotAProtocol)),
+        }
+    }
+}
+
 /// Parses one command: the words after `routes` (or one batch line's words), `-4`/`-6`
 /// included. `default_family` is the `-4`/`-6` given on the command line, for lines that
-/// name none.
-pub fn parse<'a>(words: &[&'a [u8]], default_family: Option<Family>) -> Parsed<'a, Command<'a>> {
-    let mut words = Words {
+/// name none. A rule or route is written into `request`.
+pub fn parse<'a>(
+    words: &[&'a [u8]],
+    default_family: Option<Family>,
+    request: &mut Request<'a>,
+) -> Result<Command<'a>, SyntaxError<'a>> {
+    let mut parser = Parser {
         words,
         next: 0,
-        last: b"",
+        word: b"",
+        seen: 0,
+        error: SyntaxError {
+            mistake: Mistake::MissingCommand,
+            word: b"",
+        },
     };
-    let mut family = default_family;
+    command(&mut parser, default_family, request).map_err(|Failed| parser.error)
+}
+
+fn command<'a>(
+    p: &mut Parser<'_, 'a>,
+    mut family: Option<Family>,
+    request: &mut Request<'a>,
+) -> Step<Command<'a>> {
     loop {
-        match words.next_keyword() {
-            Some((_, Some(Keyword::Four))) => family = Some(Family::V4),
-            Some((_, Some(Keyword::Six))) => family = Some(Family::V6),
-            Some((_, Some(Keyword::Rule))) => return rule(&mut words, family),
-            Some((_, Some(Keyword::Route))) => return route(&mut words, family),
-            Some((_, Some(Keyword::GluonWan))) => return gluon_wan(&mut words, family),
-            Some((word, _)) => return error("unknown command (rule, route or gluon-wan)", word),
-            None => return error("a command is missing: rule, route or gluon-wan", b""),
-        }
-    }
-}
-
-/// The family of a line: what its addresses say, else `-4`/`-6`, else IPv4 (as `ip`).
-/// `addresses` are the line's addresses (if given) with their words, for messages.
-fn family_of<'a>(
-    addresses: &[(Option<Family>, &'a [u8])],
-    asked: Option<Family>,
-) -> Parsed<'a, Family> {
-    let mut told = None;
-    for &(family, word) in addresses {
-        let Some(family) = family else { continue };
-        if told.is_some_and(|t| t != family) {
-            return error("addresses of both families on one line", word);
-        }
-        if asked.is_some_and(|a| a != family) {
-            return error("the address does not match -4/-6", word);
-        }
-        told = Some(family);
-    }
-    Ok(told.or(asked).unwrap_or(Family::V4))
-}
-
-fn verb<'a>(words: &mut Words<'_, 'a>, replace_allowed: bool) -> Parsed<'a, Verb> {
-    match words.next_keyword() {
-        Some((_, Some(Keyword::Add))) => Ok(Verb::Add),
-        Some((_, Some(Keyword::Delete))) => Ok(Verb::Delete),
-        Some((_, Some(Keyword::Replace))) if replace_allowed => Ok(Verb::Replace),
-        Some((other, _)) => error("unknown verb", other),
-        None => error("a verb is missing (add, del)", b""),
-    }
-}
-
-/// A table by number or as `main`, `local`, `default`.
-fn table<'a>(word: &'a [u8]) -> Parsed<'a, u32> {
-    match keyword(word) {
-        Some(Keyword::Main) => Ok(RT_TABLE_MAIN),
-        Some(Keyword::Local) => Ok(RT_TABLE_LOCAL),
-        Some(Keyword::Default) => Ok(RT_TABLE_DEFAULT),
-        _ => match parse_u32(word) {
-            Some(0) | None => error("not a table (a number from 1, main, local, default)", word),
-            Some(number) => Ok(number),
-        },
-    }
-}
-
-/// `M` or `M/MASK`.
-fn mark<'a>(word: &'a [u8]) -> Parsed<'a, (u32, Option<u32>)> {
-    let (mark, mask) = match word.iter().position(|&b| b == b'/') {
-        Some(slash) => (&word[..slash], Some(&word[slash + 1..])),
-        None => (word, None),
-    };
-    let bad = || error("not a mark (M or M/MASK)", word);
-    let mark = parse_u32(mark).map_or_else(bad, Ok)?;
-    let mask = match mask {
-        Some(mask) => Some(parse_u32(mask).map_or_else(bad, Ok)?),
-        None => None,
-    };
-    Ok((mark, mask))
-}
-
-fn prefix<'a>(word: &'a [u8]) -> Parsed<'a, Prefix> {
-    parse_prefix(word).map_or_else(|| error("not an address or prefix", word), Ok)
-}
-
-/// A prefix, or `None` for `default`/`all`/`any` (whose family the line decides).
-fn prefix_or_default<'a>(word: &'a [u8]) -> Parsed<'a, Option<Prefix>> {
-    match keyword(word) {
-        Some(Keyword::Default | Keyword::Any) => Ok(None),
-        _ => prefix(word).map(Some),
-    }
-}
-
-fn device<'a>(word: &'a [u8]) -> Parsed<'a, &'a [u8]> {
-    // IFNAMSIZ: 15 bytes and the NUL; the kernel would read a name only up to a NUL in it.
-    if word.is_empty() || word.len() > 15 || word.contains(&b'/') || word.contains(&0) {
-        return error("not an interface name", word);
-    }
-    Ok(word)
-}
-
-fn rule<'a>(words: &mut Words<'_, 'a>, asked: Option<Family>) -> Parsed<'a, Command<'a>> {
-    let verb = verb(words, false)?;
-    let mut rule = Rule {
-        family: Family::V4,
-        invert: false,
-        from: None,
-        to: None,
-        fwmark: None,
-        fwmask: None,
-        iif: None,
-        oif: None,
-        table: None,
-        pref: 0,
-    };
-    let mut pref = None;
-    let (mut from_word, mut to_word): (&[u8], &[u8]) = (b"", b"");
-    while let Some((word, known)) = words.next_keyword() {
-        match known {
-            Some(Keyword::Not) => rule.invert = true,
-            Some(Keyword::From) => {
-                from_word = words.value()?;
-                rule.from = prefix_or_default(from_word)?;
+        let object = match p.next()? {
+            Keyword::Four => {
+                family = Some(Family::V4);
+                continue;
             }
-            Some(Keyword::To) => {
-                to_word = words.value()?;
-                rule.to = prefix_or_default(to_word)?;
+            Keyword::Six => {
+                family = Some(Family::V6);
+                continue;
             }
-            Some(Keyword::Fwmark) => {
-                let (fwmark, fwmask) = mark(words.value()?)?;
-                (rule.fwmark, rule.fwmask) = (Some(fwmark), fwmask);
-            }
-            Some(Keyword::Iif) => rule.iif = Some(device(words.value()?)?),
-            Some(Keyword::Oif) => rule.oif = Some(device(words.value()?)?),
-            Some(Keyword::Lookup) => rule.table = Some(table(words.value()?)?),
-            Some(Keyword::Pref) => pref = Some(words.number()?),
-            _ => return error("unknown word in a rule", word),
-        }
-    }
-    let Some(pref) = pref else {
-        return error(
-            "a rule needs `pref N`: without one the kernel picks a new priority each time, so \
-             the command would not be idempotent",
-            b"",
-        );
-    };
-    rule.pref = pref;
-    if verb == Verb::Add && rule.table.is_none() {
-        return error("a rule to add needs `lookup TABLE`", b"");
-    }
-    let addresses = [
-        (rule.from.map(|p| p.addr.family), from_word),
-        (rule.to.map(|p| p.addr.family), to_word),
-    ];
-    rule.family = family_of(&addresses, asked)?;
-    Ok(Command::Request(Request::Rule(verb, rule)))
-}
-
-fn route<'a>(words: &mut Words<'_, 'a>, asked: Option<Family>) -> Parsed<'a, Command<'a>> {
-    let verb = verb(words, true)?;
-    let mut kind = None;
-    let mut dst = None;
-    let mut dst_word: &[u8] = b"";
-    let mut via = None;
-    let mut via_word: &[u8] = b"";
-    let mut dev = None;
-    let mut table_id = RT_TABLE_MAIN;
-    let mut metric = None;
-    let mut proto = None;
-    while let Some((word, known)) = words.next_keyword() {
-        let route_type = match known {
-            Some(Keyword::Unicast) => Some(RTN_UNICAST),
-            Some(Keyword::Unreachable) => Some(RTN_UNREACHABLE),
-            Some(Keyword::Blackhole) => Some(RTN_BLACKHOLE),
-            Some(Keyword::Prohibit) => Some(RTN_PROHIBIT),
-            _ => None,
+            Keyword::Rule => Object::Rule,
+            Keyword::Route => Object::Route,
+            Keyword::GluonWan => return gluon_wan(p, family),
+            Keyword::End => return Err(p.fail(Mistake::MissingCommand)),
+            _ => return Err(p.fail(Mistake::UnknownCommand)),
         };
-        match known {
-            _ if route_type.is_some() && dst_word.is_empty() && kind.is_none() => kind = route_type,
-            Some(Keyword::Via) => {
-                via_word = words.value()?;
-                via = Some(
-                    parse_addr(via_word).map_or_else(|| error("not an address", via_word), Ok)?,
-                );
+        rule_or_route(p, object, family, request)?;
+        return Ok(Command::Request);
+    }
+}
+
+/// `rule add|del [not] [from PREFIX] [to PREFIX] [fwmark M[/MASK]] [iif DEV] [oif DEV]
+/// lookup TABLE pref N`, or `route add|replace|del [TYPE] PREFIX|default [via ADDR]
+/// [dev DEV] [table T] [metric N] [proto P]`, written into `request`.
+fn rule_or_route<'a>(
+    p: &mut Parser<'_, 'a>,
+    object: Object,
+    asked: Option<Family>,
+    request: &mut Request<'a>,
+) -> Step<()> {
+    let route = object == Object::Route;
+    let delete = match p.next()? {
+        Keyword::Add => false,
+        Keyword::Delete => true,
+        Keyword::Replace if route => false,
+        Keyword::End => return Err(p.fail(Mistake::MissingVerb)),
+        _ => return Err(p.fail(Mistake::UnknownVerb)),
+    };
+    *request = Request::new(object, delete);
+    if route {
+        request.body()[4] = RT_TABLE_MAIN as u8;
+    }
+    // The family the addresses tell, checked against `-4`/`-6` and each other as they come.
+    let mut told: Option<Family> = None;
+    let mut has_destination = false;
+    let mut default_destination_at = None;
+    let mut kind = 0;
+    let mut proto = None;
+    let mut dev: &[u8] = b"";
+    loop {
+        let meaning = p.next()?;
+        let typed = route && !has_destination && kind == 0;
+        let mut address: Option<Addr> = None;
+        match meaning {
+            Keyword::End => break,
+            Keyword::Unicast if typed => kind = RTN_UNICAST,
+            Keyword::Unreachable if typed => kind = RTN_UNREACHABLE,
+            Keyword::Blackhole if typed => kind = RTN_BLACKHOLE,
+            Keyword::Prohibit if typed => kind = RTN_PROHIBIT,
+            Keyword::Lookup => {
+                p.value()?;
+                let table = p.table()?;
+                // Tables up to 255 go in the body's byte, larger ones in an attribute (with
+                // 0, `RT_TABLE_UNSPEC`, in the byte), as `ip` sends them.
+                let byte = u8::try_from(table).unwrap_or(0);
+                request.body()[4] = byte;
+                if byte == 0 {
+                    request.attribute_u32(RTA_TABLE, table);
+                }
             }
-            Some(Keyword::Iif | Keyword::Oif) => dev = Some(device(words.value()?)?),
-            Some(Keyword::Lookup) => table_id = table(words.value()?)?,
-            Some(Keyword::Metric | Keyword::Pref) => metric = Some(words.number()?),
-            Some(Keyword::Proto) => proto = Some(protocol(words.value()?)?),
-            _ if dst_word.is_empty() => {
-                dst = prefix_or_default(word)?;
-                dst_word = word;
+            Keyword::Pref | Keyword::Metric if route || meaning == Keyword::Pref => {
+                p.value()?;
+                request.attribute_u32(RTA_PRIORITY, p.number()?);
             }
-            _ => return error("unknown word in a route", word),
+            Keyword::Dev | Keyword::Oif if route => {
+                p.value()?;
+                dev = p.device()?;
+            }
+            Keyword::Iif | Keyword::Dev | Keyword::Oif if !route => {
+                p.value()?;
+                let name = p.device()?;
+                // The name and its NUL.
+                let mut value = [0u8; 16];
+                value[..name.len()].copy_from_slice(name);
+                let attribute = if meaning == Keyword::Oif {
+                    FRA_OIFNAME
+                } else {
+                    FRA_IIFNAME
+                };
+                request.attribute(attribute, &value[..name.len() + 1]);
+            }
+            Keyword::Not if !route => {
+                request.body()[8..12].copy_from_slice(&FIB_RULE_INVERT.to_ne_bytes());
+            }
+            Keyword::Fwmark if !route => {
+                p.value()?;
+                let (fwmark, fwmask) = p.mark()?;
+                request.attribute_u32(FRA_FWMARK, fwmark);
+                if let Some(fwmask) = fwmask {
+                    request.attribute_u32(FRA_FWMASK, fwmask);
+                }
+            }
+            Keyword::Via if route => {
+                let via = p.value()?;
+                let Some(addr) = parse_addr(via) else {
+                    return Err(p.fail(Mistake::NotAnAddress));
+                };
+                request.attribute(RTA_GATEWAY, addr.octets());
+                address = Some(addr);
+            }
+            Keyword::Proto if route => {
+                p.value()?;
+                proto = Some(p.protocol()?);
+            }
+            _ if (route && !has_destination)
+                || (!route && matches!(meaning, Keyword::From | Keyword::To)) =>
+            {
+                // A route's destination, a rule's source or destination: `from` is the
+                // source (`src_len` is the body's byte 2), the rest destinations (byte 1).
+                let (attribute, len_at) = if route {
+                    has_destination = true;
+                    (RTA_DST, 1)
+                } else if meaning == Keyword::From {
+                    p.value()?;
+                    (FRA_SRC, 2)
+                } else {
+                    p.value()?;
+                    (FRA_DST, 1)
+                };
+                if matches!(keyword(p.word), Keyword::Default | Keyword::Any) {
+                    // `ip` names the IPv6 default route's destination (`::`) and leaves
+                    // IPv4's out; which it is may be told by a later word.
+                    if route {
+                        default_destination_at = Some(request.end());
+                        request.attribute(RTA_DST, &[0; 16]);
+                    }
+                } else {
+                    let Some(prefix) = parse_prefix(p.word) else {
+                        return Err(p.fail(Mistake::NotAPrefix));
+                    };
+                    request.body()[len_at] = prefix.len;
+                    request.attribute(attribute, prefix.addr.octets());
+                    address = Some(prefix.addr);
+                }
+            }
+            _ if route => return Err(p.fail(Mistake::UnknownRouteWord)),
+            _ => return Err(p.fail(Mistake::UnknownRuleWord)),
+        }
+        if let Some(address) = address {
+            if told.is_some_and(|told| told != address.family) {
+                return Err(p.fail(Mistake::BothFamilies));
+            }
+            if asked.is_some_and(|asked| asked != address.family) {
+                return Err(p.fail(Mistake::FamilyMismatch));
+            }
+            told = Some(address.family);
         }
     }
-    if dst_word.is_empty() {
-        return error("a route needs a destination (a prefix or `default`)", b"");
+    let family = told.or(asked).unwrap_or(Family::V4);
+    request.family = family;
+    let gateway = p.seen & bit(Keyword::Via) != 0;
+    if route {
+        if !has_destination {
+            return Err(p.fail(Mistake::RouteWithoutDestination));
+        }
+        if let (Some(at), Family::V4) = (default_destination_at, family) {
+            request.cut(at);
+        }
+        if gateway && kind != 0 && kind != RTN_UNICAST {
+            return Err(p.fail_at(Mistake::GatewayNotUnicast, b"via"));
+        }
+        if !dev.is_empty() {
+            request.device(dev);
+        }
+        if kind == 0 && !delete {
+            kind = RTN_UNICAST;
+        }
+        let unicast = kind == RTN_UNICAST || kind == 0;
+        let body = request.body();
+        body[5] = proto.unwrap_or(if delete { 0 } else { RTPROT_BOOT });
+        body[6] = match family {
+            Family::V4 if unicast && delete => RT_SCOPE_NOWHERE,
+            Family::V4 if unicast && !gateway => RT_SCOPE_LINK,
+            _ => RT_SCOPE_UNIVERSE,
+        };
+    } else {
+        if p.seen & bit(Keyword::Pref) == 0 {
+            return Err(p.fail(Mistake::RuleWithoutPref));
+        }
+        if !delete && p.seen & bit(Keyword::Lookup) == 0 {
+            return Err(p.fail(Mistake::RuleWithoutTable));
+        }
+        kind = if delete { 0 } else { FR_ACT_TO_TBL };
     }
-    let addresses = [
-        (dst.map(|p| p.addr.family), dst_word),
-        (via.map(|a| a.family), via_word),
-    ];
-    let family = family_of(&addresses, asked)?;
-    let dst = dst.unwrap_or(Prefix {
-        addr: Addr::unspecified(family),
-        len: 0,
-    });
-    if via.is_some() && kind.is_some_and(|k| k != RTN_UNICAST) {
-        return error("only a unicast route has a gateway", b"via");
-    }
-    Ok(Command::Request(Request::Route(
-        verb,
-        Route {
-            family,
-            kind,
-            dst,
-            via,
-            dev,
-            table: table_id,
-            metric,
-            proto,
-        },
-    )))
+    let body = request.body();
+    body[0] = family.af();
+    // A route's type, a rule's action.
+    body[7] = kind;
+    Ok(())
 }
 
-/// A route protocol by number or by the names `ip` knows for the common ones.
-fn protocol<'a>(word: &'a [u8]) -> Parsed<'a, u8> {
-    const NAMES: &[(&[u8], u8)] = &[
-        (b"kernel", 2),
-        (b"boot", 3),
-        (b"static", 4),
-        (b"ra", 9),
-        (b"dhcp", 16),
-    ];
-    let number = match NAMES.iter().find(|(name, _)| *name == word) {
-        Some(&(_, number)) => u32::from(number),
-        None => parse_u32(word).unwrap_or(256),
-    };
-    u8::try_from(number).map_or_else(|_| error("not a route protocol", word), Ok)
-}
-
-fn gluon_wan<'a>(words: &mut Words<'_, 'a>, asked: Option<Family>) -> Parsed<'a, Command<'a>> {
-    let action = match words.next_keyword() {
-        Some((_, Some(Keyword::Up))) => GluonAction::Up,
-        Some((_, Some(Keyword::Down))) => GluonAction::Down,
-        Some((_, Some(Keyword::Check))) => GluonAction::Check,
-        Some((other, _)) => return error("unknown gluon-wan action (up, down, check)", other),
-        None => return error("gluon-wan needs an action: up, down or check", b""),
+fn gluon_wan<'a>(p: &mut Parser<'_, 'a>, asked: Option<Family>) -> Step<Command<'a>> {
+    let action = match p.next()? {
+        Keyword::Up => GluonAction::Up,
+        Keyword::Down => GluonAction::Down,
+        Keyword::Check => GluonAction::Check,
+        Keyword::End => return Err(p.fail(Mistake::MissingGluonAction)),
+        _ => return Err(p.fail(Mistake::UnknownGluonAction)),
     };
     let mut wan = GluonWan {
         action,
-        table: 1,
-        fwmark: 1,
-        fwmask: 1,
-        pref: 1,
+        table: b"1",
+        fwmark: b"0x1/0x1",
+        pref: b"1",
         v4: asked == Some(Family::V4),
         v6: asked != Some(Family::V4),
     };
-    while let Some((word, known)) = words.next_keyword() {
-        match known {
-            Some(Keyword::OptionTable) => wan.table = table(words.value()?)?,
-            Some(Keyword::OptionFwmark) => {
-                let (fwmark, fwmask) = mark(words.value()?)?;
-                wan.fwmark = fwmark;
-                wan.fwmask = fwmask.unwrap_or(u32::MAX);
+    loop {
+        match p.next()? {
+            Keyword::OptionTable => {
+                wan.table = p.value()?;
+                p.table()?;
             }
-            Some(Keyword::OptionPref) => wan.pref = words.number()?,
-            Some(Keyword::Four) => (wan.v4, wan.v6) = (true, false),
-            Some(Keyword::Six) => (wan.v4, wan.v6) = (false, true),
-            Some(Keyword::FourSix) => (wan.v4, wan.v6) = (true, true),
-            _ => return error("unknown gluon-wan option", word),
+            Keyword::OptionFwmark => {
+                wan.fwmark = p.value()?;
+                p.mark()?;
+            }
+            Keyword::OptionPref => {
+                wan.pref = p.value()?;
+                p.number()?;
+            }
+            Keyword::Four => (wan.v4, wan.v6) = (true, false),
+            Keyword::Six => (wan.v4, wan.v6) = (false, true),
+            Keyword::FourSix => (wan.v4, wan.v6) = (true, true),
+            Keyword::End => return Ok(Command::GluonWan(wan)),
+            _ => return Err(p.fail(Mistake::UnknownGluonOption)),
         }
     }
-    Ok(Command::GluonWan(wan))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::netlink::{FRA_PRIORITY, Fields, RTA_OIF};
 
-    fn parse_line(line: &str) -> Result<Command<'_>, SyntaxError<'_>> {
+    /// Parses `line`: the command, and the request it wrote.
+    fn parse_line(line: &str) -> (Result<Command<'_>, SyntaxError<'_>>, Request<'_>) {
         let words: Vec<&[u8]> = line.split_whitespace().map(str::as_bytes).collect();
-        parse(&words, None)
+        let mut request = Request::new(Object::Rule, false);
+        (parse(&words, None, &mut request), request)
     }
 
-    fn rule_of(line: &str) -> (Verb, Rule<'_>) {
+    fn request_of(line: &str) -> Request<'_> {
         match parse_line(line) {
-            Ok(Command::Request(Request::Rule(verb, rule))) => (verb, rule),
-            other => panic!("{line}: {other:?}"),
+            (Ok(Command::Request), request) => request,
+            (other, _) => panic!("{line}: {other:?}"),
         }
     }
 
-    fn route_of(line: &str) -> (Verb, Route<'_>) {
-        match parse_line(line) {
-            Ok(Command::Request(Request::Route(verb, route))) => (verb, route),
-            other => panic!("{line}: {other:?}"),
-        }
+    /// The request's object, whether it deletes, its family, and its parsed form.
+    fn check<'r>(
+        request: &'r Request<'_>,
+        object: Object,
+        delete: bool,
+        family: Family,
+    ) -> Fields<'r> {
+        assert_eq!(
+            (request.object, request.delete, request.family),
+            (object, delete, family)
+        );
+        let fields = request.fields();
+        assert_eq!(fields.body[0], family.af());
+        fields
     }
 
     fn message_of(line: &str) -> &'static str {
-        match parse_line(line) {
-            Err(err) => err.message,
+        match parse_line(line).0 {
+            Err(err) => err.mistake.message(),
             Ok(command) => panic!("{line}: accepted as {command:?}"),
         }
     }
 
     #[test]
+    fn every_word_is_known_by_its_meaning() {
+        assert_eq!(WORDS.split(|&b| b == b' ').count(), MEANINGS.len());
+        assert_eq!(keyword(b"preference"), Keyword::Pref);
+        assert_eq!(keyword(b"any"), Keyword::Any);
+        assert_eq!(keyword(b"-4"), Keyword::Four);
+        assert_eq!(keyword(b""), Keyword::Other);
+        assert_eq!(keyword(b"x"), Keyword::Other);
+        assert_eq!(keyword(b"ru"), Keyword::Other);
+    }
+
+    #[test]
     fn the_gluon_rule() {
-        let (verb, rule) = rule_of("-6 rule add fwmark 0x1/0x1 lookup 1 pref 1");
-        assert_eq!(verb, Verb::Add);
-        assert_eq!(rule.family, Family::V6);
-        assert_eq!((rule.fwmark, rule.fwmask), (Some(1), Some(1)));
-        assert_eq!((rule.table, rule.pref), (Some(1), 1));
+        let request = request_of("-6 rule add fwmark 0x1/0x1 lookup 1 pref 1");
+        let rule = check(&request, Object::Rule, false, Family::V6);
+        assert_eq!(
+            (rule.number(FRA_FWMARK), rule.number(FRA_FWMASK)),
+            (Some(1), Some(1))
+        );
+        assert_eq!((rule.table(), rule.number(FRA_PRIORITY)), (1, Some(1)));
+        assert_eq!(rule.body[7], FR_ACT_TO_TBL);
     }
 
     #[test]
     fn rule_words_and_synonyms() {
-        let mixed = parse_line("rule del from 10.0.0.0/8 to 2001:db8::1 pref 1");
+        let mixed = parse_line("rule del from 10.0.0.0/8 to 2001:db8::1 pref 1").0;
         assert_eq!(
             mixed,
             Err(SyntaxError {
-                message: "addresses of both families on one line",
+                mistake: Mistake::BothFamilies,
                 word: b"2001:db8::1"
             })
         );
-        let (verb, rule) = rule_of(
+        let request = request_of(
             "rule del not from 10.0.0.0/8 to 192.0.2.1 fwmark 010 iif wan oif br-wan table main priority 0x10",
         );
-        assert_eq!(verb, Verb::Delete);
-        assert!(rule.invert);
-        assert_eq!(rule.family, Family::V4);
-        assert_eq!(rule.from.unwrap().len, 8);
-        assert_eq!(rule.to.unwrap().len, 32);
-        assert_eq!((rule.fwmark, rule.fwmask), (Some(8), None));
+        let rule = check(&request, Object::Rule, true, Family::V4);
         assert_eq!(
-            (rule.iif, rule.oif),
+            u32::from_ne_bytes(rule.body[8..12].try_into().unwrap()),
+            FIB_RULE_INVERT
+        );
+        assert_eq!((rule.body[2], rule.body[1]), (8, 32));
+        assert_eq!(rule.get(FRA_SRC), Some(&[10, 0, 0, 0][..]));
+        assert_eq!(
+            (rule.number(FRA_FWMARK), rule.get(FRA_FWMASK)),
+            (Some(8), None)
+        );
+        assert_eq!(
+            (rule.name(FRA_IIFNAME), rule.name(FRA_OIFNAME)),
             (Some(&b"wan"[..]), Some(&b"br-wan"[..]))
         );
-        assert_eq!((rule.table, rule.pref), (Some(254), 16));
+        assert_eq!((rule.table(), rule.number(FRA_PRIORITY)), (254, Some(16)));
+        assert_eq!(rule.body[7], 0, "a delete leaves the action open");
         assert_eq!(
-            rule_of("rule add lookup local preference 5").1.table,
-            Some(255)
+            request_of("rule add lookup local preference 5")
+                .fields()
+                .table(),
+            255
         );
-        assert_eq!(rule_of("rule add lookup default pref 5").1.table, Some(253));
+        assert_eq!(
+            request_of("rule add lookup default pref 5")
+                .fields()
+                .table(),
+            253
+        );
+        assert_eq!(
+            request_of("rule add lookup 1000 pref 5").fields().table(),
+            1000
+        );
+        assert_eq!(message_of("rule add pref 1 lookup 1 pref 2"), "given twice");
     }
 
     #[test]
     fn rule_family_from_addresses_then_flag_then_ipv4() {
         assert_eq!(
-            rule_of("rule add from ::/0 lookup 1 pref 1").1.family,
+            request_of("rule add from ::/0 lookup 1 pref 1").family,
             Family::V6
         );
-        assert_eq!(rule_of("-6 rule add lookup 1 pref 1").1.family, Family::V6);
-        assert_eq!(rule_of("rule add lookup 1 pref 1").1.family, Family::V4);
+        assert_eq!(request_of("-6 rule add lookup 1 pref 1").family, Family::V6);
+        assert_eq!(request_of("rule add lookup 1 pref 1").family, Family::V4);
         let words: Vec<&[u8]> = "rule add lookup 1 pref 1"
             .split_whitespace()
             .map(str::as_bytes)
             .collect();
-        let parsed = parse(&words, Some(Family::V6));
-        assert!(
-            matches!(parsed, Ok(Command::Request(Request::Rule(_, r))) if r.family == Family::V6)
+        let mut request = Request::new(Object::Route, true);
+        assert_eq!(
+            parse(&words, Some(Family::V6), &mut request),
+            Ok(Command::Request)
         );
+        assert_eq!(request.family, Family::V6);
         assert_eq!(
             message_of("-4 rule add from ::/0 lookup 1 pref 1"),
             "the address does not match -4/-6"
@@ -655,42 +811,60 @@ mod tests {
             "a rule to add needs `lookup TABLE`"
         );
         // A delete may leave the table open.
-        assert_eq!(rule_of("rule del fwmark 1 pref 1").1.table, None);
+        assert_eq!(request_of("rule del fwmark 1 pref 1").fields().table(), 0);
     }
 
     #[test]
     fn routes_of_every_type() {
-        let (verb, route) =
-            route_of("-6 route add unreachable default dev lo table 1 metric 65535");
-        assert_eq!(verb, Verb::Add);
-        assert_eq!(route.family, Family::V6);
-        assert_eq!(route.kind, Some(RTN_UNREACHABLE));
-        assert_eq!(route.dst.len, 0);
+        let request = request_of("-6 route add unreachable default dev lo table 1 metric 65535");
+        let route = check(&request, Object::Route, false, Family::V6);
+        assert_eq!(route.body[7], RTN_UNREACHABLE);
+        assert_eq!(route.body[1], 0);
+        assert_eq!(route.get(RTA_DST), Some(&[0; 16][..]));
+        assert_eq!(request.dev, b"lo");
         assert_eq!(
-            (route.dev, route.table, route.metric),
-            (Some(&b"lo"[..]), 1, Some(65535))
+            (route.table(), route.number(RTA_PRIORITY)),
+            (1, Some(65535))
         );
-        let (verb, route) = route_of(
+
+        let request = request_of(
             "route replace 192.0.2.0/24 via 10.0.0.1 dev wan table 1000 metric 10 proto static",
         );
-        assert_eq!(verb, Verb::Replace);
-        assert_eq!(route.kind, None);
-        assert_eq!(route.via.unwrap().octets(), [10, 0, 0, 1]);
-        assert_eq!((route.table, route.proto), (1000, Some(4)));
+        let route = check(&request, Object::Route, false, Family::V4);
+        assert_eq!(route.body[7], RTN_UNICAST);
+        assert_eq!(route.get(RTA_GATEWAY), Some(&[10, 0, 0, 1][..]));
+        assert_eq!((route.table(), route.body[5]), (1000, 4));
+        assert_eq!(request.dev, b"wan");
+
+        let request = request_of("route del blackhole 198.51.100.0/24");
         assert_eq!(
-            route_of("route del blackhole 198.51.100.0/24").1.kind,
-            Some(RTN_BLACKHOLE)
+            check(&request, Object::Route, true, Family::V4).body[7],
+            RTN_BLACKHOLE
         );
         assert_eq!(
-            route_of("route add prohibit default").1.kind,
-            Some(RTN_PROHIBIT)
+            request_of("route add prohibit default").fields().body[7],
+            RTN_PROHIBIT
+        );
+        // The family told by a later word; IPv4's default has no destination attribute.
+        let request = request_of("route add default via fe80::1 dev wan");
+        assert_eq!(request.family, Family::V6);
+        assert_eq!(request.fields().get(RTA_DST), Some(&[0; 16][..]));
+        let request = request_of("route add default via 10.0.0.1 dev wan table 7");
+        let route = request.fields();
+        assert_eq!(route.get(RTA_DST), None);
+        assert_eq!(
+            (route.get(RTA_GATEWAY), route.table()),
+            (Some(&[10, 0, 0, 1][..]), 7)
         );
         assert_eq!(
-            route_of("route add default via fe80::1 dev wan").1.family,
-            Family::V6
+            route.number(RTA_OIF),
+            Some(0),
+            "the index is filled in later"
         );
         assert_eq!(
-            route_of("route add unicast default dev wan").1.table,
+            request_of("route add unicast default dev wan")
+                .fields()
+                .table(),
             RT_TABLE_MAIN
         );
     }
@@ -717,9 +891,10 @@ mod tests {
             message_of("route add unreachable default via 10.0.0.1"),
             "only a unicast route has a gateway"
         );
+        assert_eq!(message_of("route add default via"), "a value must follow");
         assert_eq!(
-            message_of("route add default via 10.0.0.1 via"),
-            "a value must follow"
+            message_of("route add default via 10.0.0.1 via 10.0.0.2"),
+            "given twice"
         );
         assert_eq!(
             message_of("route add default table 0"),
@@ -747,38 +922,52 @@ mod tests {
             message_of("-6"),
             "a command is missing: rule, route or gluon-wan"
         );
+        assert_eq!(
+            message_of("rule add metric 1 lookup 1 pref 1"),
+            "unknown word in a rule"
+        );
+        assert_eq!(
+            message_of("route add default fwmark 1"),
+            "unknown word in a route"
+        );
+        assert_eq!(
+            message_of("route add default from 10.0.0.0/8"),
+            "unknown word in a route"
+        );
+        assert_eq!(
+            message_of("route add from 10.0.0.0/8"),
+            "not an address or prefix"
+        );
         assert_eq!(message_of("rule replace lookup 1 pref 1"), "unknown verb");
+    }
+
+    fn wan_of(line: &str) -> GluonWan<'_> {
+        match parse_line(line).0 {
+            Ok(Command::GluonWan(wan)) => wan,
+            other => panic!("{line}: {other:?}"),
+        }
     }
 
     #[test]
     fn gluon_wan_defaults_and_options() {
-        let Ok(Command::GluonWan(wan)) = parse_line("gluon-wan up") else {
-            panic!()
-        };
+        let wan = wan_of("gluon-wan up");
         assert_eq!(
             wan,
             GluonWan {
                 action: GluonAction::Up,
-                table: 1,
-                fwmark: 1,
-                fwmask: 1,
-                pref: 1,
+                table: b"1",
+                fwmark: b"0x1/0x1",
+                pref: b"1",
                 v4: false,
                 v6: true
             }
         );
-        let Ok(Command::GluonWan(wan)) =
-            parse_line("gluon-wan check --table 7 --fwmark 0x10/0xf0 --pref 3 -46")
-        else {
-            panic!()
-        };
+        let wan = wan_of("gluon-wan check --table 7 --fwmark 0x10/0xf0 --pref 3 -46");
         assert_eq!(
-            (wan.table, wan.fwmark, wan.fwmask, wan.pref, wan.v4, wan.v6),
-            (7, 16, 0xf0, 3, true, true)
+            (wan.table, wan.fwmark, wan.pref, wan.v4, wan.v6),
+            (&b"7"[..], &b"0x10/0xf0"[..], &b"3"[..], true, true)
         );
-        let Ok(Command::GluonWan(wan)) = parse_line("-4 gluon-wan down") else {
-            panic!()
-        };
+        let wan = wan_of("-4 gluon-wan down");
         assert!(wan.v4 && !wan.v6);
         assert_eq!(
             message_of("gluon-wan sideways"),
@@ -788,31 +977,59 @@ mod tests {
             message_of("gluon-wan up --mark 1"),
             "unknown gluon-wan option"
         );
+        assert_eq!(
+            message_of("gluon-wan up --table x"),
+            "not a table (a number from 1, main, local, default)"
+        );
+        assert_eq!(
+            message_of("gluon-wan up --fwmark 1/"),
+            "not a mark (M or M/MASK)"
+        );
+        assert_eq!(message_of("gluon-wan up --pref"), "a value must follow");
+    }
+
+    /// The preset's lines, parsed as any line is.
+    fn requests(wan: &GluonWan<'_>, family: Family) -> Vec<Request<'static>> {
+        wan.lines(family)
+            .iter()
+            .map(|(words, len)| {
+                let words: Vec<&'static [u8]> = words[..*len]
+                    .iter()
+                    .map(|w| &*Vec::leak(w.to_vec()))
+                    .collect();
+                let mut request = Request::new(Object::Rule, false);
+                assert_eq!(
+                    parse(&words, Some(family), &mut request),
+                    Ok(Command::Request)
+                );
+                request
+            })
+            .collect()
     }
 
     #[test]
     fn the_gluon_policy_as_requests() {
-        let wan = GluonWan {
-            action: GluonAction::Up,
-            table: 1,
-            fwmark: 1,
-            fwmask: 1,
-            pref: 1,
-            v4: true,
-            v6: true,
-        };
+        let wan = wan_of("gluon-wan up -46");
         assert_eq!(wan.families().collect::<Vec<_>>(), [Family::V6, Family::V4]);
-        let [rule, route] = wan.requests(Family::V4);
-        assert!(matches!(rule, Request::Rule(Verb::Add, r) if r.pref == 1 && r.fwmark == Some(1)));
-        assert!(
-            matches!(route, Request::Route(Verb::Replace, r) if r.dev.is_none() && r.metric == Some(65535))
+        let v4 = requests(&wan, Family::V4);
+        let rule = check(&v4[0], Object::Rule, false, Family::V4);
+        assert_eq!(
+            (rule.number(FRA_PRIORITY), rule.number(FRA_FWMARK)),
+            (Some(1), Some(1))
+        );
+        let route = check(&v4[1], Object::Route, false, Family::V4);
+        assert_eq!(v4[1].dev, b"");
+        assert_eq!(
+            (route.body[7], route.number(RTA_PRIORITY)),
+            (RTN_UNREACHABLE, Some(FALLBACK_METRIC))
         );
         let down = GluonWan {
             action: GluonAction::Down,
             ..wan
         };
-        let [rule, route] = down.requests(Family::V6);
-        assert!(matches!(rule, Request::Rule(Verb::Delete, _)));
-        assert!(matches!(route, Request::Route(Verb::Delete, r) if r.dev == Some(&b"lo"[..])));
+        let v6 = requests(&down, Family::V6);
+        check(&v6[0], Object::Rule, true, Family::V6);
+        check(&v6[1], Object::Route, true, Family::V6);
+        assert_eq!(v6[1].dev, b"lo");
     }
 }

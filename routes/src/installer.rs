@@ -1,22 +1,19 @@
 //! The installer: its command line, batches, and what it says. The syntax, the wire format
 //! and the comparisons are the pure modules of the library (`routes::…`); the socket is
-//! `kernel.rs`. Built with the `installer` feature; until it fits its byte budget the
-//! shipped `routes` is the frame in `main.rs` (see routes/README.md).
+//! `kernel.rs`. A command on the command line and a batch take the same path: every command
+//! is parsed first (a mistake anywhere changes nothing), then carried out in order.
 
 mod kernel;
 
 use core::ffi::CStr;
-use kernel::{Kernel, Refusal};
+use kernel::Kernel;
 use routes::addr::Family;
 use routes::batch;
-use routes::command::{
-    self, Command, GluonAction, GluonWan, MAX_WORDS, Request, SyntaxError, Verb,
-};
+use routes::command::{self, Command, GluonAction, GluonWan, MAX_WORDS, Mistake, SyntaxError};
 use routes::netlink::{
-    self, REQUEST_CAPACITY, RTM_GETROUTE, RTM_GETRULE, RTM_NEWROUTE, RTM_NEWRULE, RTN_UNREACHABLE,
-    RouteMessage, RuleMessage,
+    Fields, RTM_GETROUTE, RTM_GETRULE, RTM_NEWROUTE, RTM_NEWRULE, RTN_UNREACHABLE,
 };
-use routes::request::{self, Found};
+use routes::request::{self, Found, Object, Request};
 use sys::io::{Fd, write_all};
 use sys::rt::{Args, Cli};
 use sys::{Errno, fs, io, libc};
@@ -55,6 +52,23 @@ enum Mode {
     Check,
 }
 
+/// Where the commands come from.
+enum Source<'a> {
+    /// The words of the command line: one command.
+    Words(&'a [&'a [u8]]),
+    /// A batch file, read twice.
+    File(&'a CStr),
+    /// A batch read whole (from standard input).
+    Bytes(&'a [u8]),
+}
+
+/// How a run went so far: whether `check` found everything as asked, how many commands were
+/// carried out.
+struct Progress {
+    in_sync: bool,
+    done: u32,
+}
+
 pub fn main(args: Args) -> u8 {
     if let Some(status) = CLI.help_or_version(&args) {
         return status;
@@ -81,53 +95,112 @@ pub fn main(args: Args) -> u8 {
                 CLI.usage_error(&[b"-b takes one FILE and nothing after it"]);
                 return USAGE_ERROR;
             };
-            return batch_run(path, family, mode);
+            if path.to_bytes() == b"-" {
+                return standard_input(family, mode);
+            }
+            run(&Source::File(path), path.to_bytes(), family, mode)
         }
         None => {
             CLI.usage_error(&[b"a command is missing"]);
-            return USAGE_ERROR;
+            USAGE_ERROR
         }
-        Some(_) => {}
+        Some(_) => {
+            let mut words = [&b""[..]; MAX_WORDS + 1];
+            let mut count = 0;
+            while let (Some(slot), Some(word)) = (words.get_mut(count), args.get(index + count)) {
+                *slot = word;
+                count += 1;
+            }
+            run(&Source::Words(&words[..count]), b"", family, mode)
+        }
     }
-    let mut words = [&b""[..]; MAX_WORDS];
-    let mut count = 0;
-    for (slot, i) in words.iter_mut().zip(index..args.len()) {
-        *slot = args.get(i).unwrap_or_default();
-        count += 1;
+}
+
+/// A batch on standard input, which cannot be read twice: read whole into a bounded buffer.
+/// Never inlined: a 64 KiB frame makes every stack access of its caller cost three
+/// instructions on MIPS, whose offsets are 16 bits.
+#[inline(never)]
+fn standard_input(family: Option<Family>, mode: Mode) -> u8 {
+    let mut buffer = [0u8; STDIN_CAPACITY];
+    let mut len = 0;
+    while len < buffer.len() {
+        match io::read(Fd::STDIN, &mut buffer[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(Errno::EINTR) => {}
+            Err(errno) => return file_error(b"read", b"standard input", errno),
+        }
     }
-    if index + count < args.len() {
-        CLI.usage_error(&[b"too many words"]);
+    if len == buffer.len() {
+        say(&[b"routes: a batch on standard input may hold at most 65536 bytes; give it as a file (-b FILE), which may be of any length\n"]);
         return USAGE_ERROR;
     }
-    let command = match command::parse(&words[..count], family) {
-        Ok(command) => command,
-        Err(err) => {
-            syntax_error(None, err);
-            return USAGE_ERROR;
+    run(&Source::Bytes(&buffer[..len]), b"-", family, mode)
+}
+
+/// Every command of `source` (`name` for messages): all parsed first, so that a mistake
+/// anywhere changes nothing, then carried out (or checked) in order.
+fn run(source: &Source<'_>, name: &[u8], family: Option<Family>, mode: Mode) -> u8 {
+    let checked = for_each_command(source, name, &mut |place, words| {
+        let mut request = Request::new(Object::Rule, false);
+        match command::parse(words, family, &mut request) {
+            Ok(_) => Ok(()),
+            Err(err) => Err(syntax_error(place, err)),
+        }
+    });
+    if let Err(status) = checked {
+        return status;
+    }
+    let mut kernel = match Kernel::open() {
+        Ok(kernel) => kernel,
+        Err(errno) => {
+            say(&[
+                b"routes: cannot open a route netlink socket: ",
+                errno_words(errno, false),
+                b"\n",
+            ]);
+            return REFUSED;
         }
     };
-    let mut kernel = match open_kernel() {
-        Ok(kernel) => kernel,
-        Err(status) => return status,
+    let mut progress = Progress {
+        in_sync: true,
+        done: 0,
     };
-    match execute(&mut kernel, &command, mode, None) {
-        Ok(in_sync) => status_of(in_sync),
-        Err(()) => REFUSED,
+    let done = for_each_command(source, name, &mut |place, words| {
+        let mut request = Request::new(Object::Rule, false);
+        let Ok(command) = command::parse(words, family, &mut request) else {
+            say(&[b"routes: ", name, b" changed while it was read: stopped\n"]);
+            return Err(USAGE_ERROR);
+        };
+        let carried_out = match command {
+            Command::Request => execute(&mut kernel, &mut request, mode, place),
+            Command::GluonWan(wan) => gluon_wan(&mut kernel, &wan, mode, place),
+        };
+        match carried_out {
+            Ok(in_sync) => {
+                progress.in_sync &= in_sync;
+                progress.done += 1;
+                Ok(())
+            }
+            Err(()) => {
+                if let Some(place) = place {
+                    let mut line = Line::new();
+                    line.text(b"routes: ");
+                    line.number(progress.done);
+                    line.text(b" command(s) before line ");
+                    line.number(place.line);
+                    line.text(b" were applied, none after it; every line is idempotent, so the corrected batch can simply run again\n");
+                    line.say();
+                }
+                Err(REFUSED)
+            }
+        }
+    });
+    match done {
+        Err(status) => status,
+        Ok(()) if progress.in_sync => IN_SYNC,
+        Ok(()) => DIFFERENT,
     }
-}
-
-fn status_of(in_sync: bool) -> u8 {
-    if in_sync { IN_SYNC } else { DIFFERENT }
-}
-
-fn open_kernel() -> Result<Kernel, u8> {
-    Kernel::open().map_err(|errno| {
-        say(&[
-            b"routes: cannot open a route netlink socket: ",
-            errno_words(errno, false),
-        ]);
-        REFUSED
-    })
 }
 
 /// Where a command came from, for messages: a batch file's name and the line.
@@ -138,85 +211,158 @@ struct Place<'a> {
     text: &'a [u8],
 }
 
-/// Carries out (or checks) one command. `Ok(in_sync)`: done, and for a check whether
-/// everything was as asked; `Err(())`: the kernel refused, and it has been said.
-fn execute(
-    kernel: &mut Kernel,
-    command: &Command<'_>,
-    mode: Mode,
-    place: Option<Place<'_>>,
-) -> Result<bool, ()> {
-    match command {
-        Command::Request(request) => {
-            let want_present = !matches!(
-                request,
-                Request::Rule(Verb::Delete, _) | Request::Route(Verb::Delete, _)
-            );
-            match mode {
-                Mode::Apply => match apply(kernel, request) {
-                    Ok(()) => Ok(true),
-                    Err(refusal) => {
-                        refused(place, request, refusal, kernel.refusal_text());
-                        Err(())
-                    }
+/// What [`for_each_command`] calls for each command: where it stands (for a batch) and its
+/// words; `Err(status)` stops the walk.
+type Visit<'v> = dyn FnMut(Option<Place<'_>>, &[&[u8]]) -> Result<(), u8> + 'v;
+
+/// Calls `visit` with the words of every command of `source`, and for a batch where it
+/// stands. A file is read in pieces through a fixed buffer; a line longer than that buffer,
+/// one with too many words, or a file that cannot be read ends the walk. `Err(status)`: it
+/// stopped early, what went wrong has been said, exit with `status`.
+fn for_each_command(source: &Source<'_>, name: &[u8], visit: &mut Visit<'_>) -> Result<(), u8> {
+    let mut number = 0u32;
+    let mut each = |text: &[u8]| -> Result<(), u8> {
+        number += 1;
+        let place = Place {
+            file: name,
+            line: number,
+            text,
+        };
+        let mut words = [&b""[..]; MAX_WORDS];
+        match batch::split(text, &mut words) {
+            Some(0) => Ok(()),
+            Some(count) => visit(Some(place), &words[..count]),
+            None => Err(syntax_error(
+                Some(place),
+                SyntaxError {
+                    mistake: Mistake::TooManyWords,
+                    word: b"",
                 },
-                Mode::Check => check(kernel, request, want_present, place),
-            }
+            )),
         }
-        Command::GluonWan(wan) => gluon_wan(kernel, wan, mode, place),
+    };
+    let path = match source {
+        Source::Words(words) if words.len() > MAX_WORDS => {
+            return Err(syntax_error(
+                None,
+                SyntaxError {
+                    mistake: Mistake::TooManyWords,
+                    word: b"",
+                },
+            ));
+        }
+        Source::Words(words) => return visit(None, words),
+        Source::Bytes(bytes) => {
+            for text in bytes.split(|&b| b == b'\n') {
+                each(text)?;
+            }
+            return Ok(());
+        }
+        Source::File(path) => path,
+    };
+    let file =
+        fs::open(path, libc::O_RDONLY, 0).map_err(|errno| file_error(b"open", name, errno))?;
+    let mut buffer = [0u8; LINE_CAPACITY];
+    let mut kept = 0;
+    loop {
+        let read = loop {
+            match io::read(file.fd(), &mut buffer[kept..]) {
+                Err(Errno::EINTR) => {}
+                other => break other,
+            }
+        };
+        let read = read.map_err(|errno| file_error(b"read", name, errno))?;
+        if read == 0 {
+            return if kept > 0 {
+                each(&buffer[..kept])
+            } else {
+                Ok(())
+            };
+        }
+        let filled = kept + read;
+        let (lines, rest) = batch::complete_lines(&buffer[..filled]);
+        for text in lines {
+            each(text)?;
+        }
+        kept = rest.len();
+        if kept == buffer.len() {
+            let mut line = Line::new();
+            line.text(b"routes: ");
+            line.text(name);
+            line.text(b": line ");
+            line.number(number + 1);
+            line.text(b" is longer than 4095 bytes\n");
+            line.say();
+            return Err(USAGE_ERROR);
+        }
+        buffer.copy_within(filled - kept..filled, 0);
     }
 }
 
-/// Gluon's policy, family by family.
+/// Gluon's policy, family by family: the command lines it stands for, parsed as any line is.
 fn gluon_wan(
     kernel: &mut Kernel,
-    wan: &GluonWan,
+    wan: &GluonWan<'_>,
     mode: Mode,
     place: Option<Place<'_>>,
 ) -> Result<bool, ()> {
-    let checking = mode == Mode::Check || wan.action == GluonAction::Check;
-    let want_present = wan.action != GluonAction::Down;
+    let mode = if wan.action == GluonAction::Check {
+        Mode::Check
+    } else {
+        mode
+    };
     let mut in_sync = true;
     for family in wan.families() {
-        for request in wan.requests(family) {
-            if checking {
-                in_sync &= check(kernel, &request, want_present, place)?;
-            } else if let Err(refusal) = apply(kernel, &request) {
-                refused(place, &request, refusal, kernel.refusal_text());
+        for (words, len) in wan.lines(family) {
+            let mut request = Request::new(Object::Rule, false);
+            // The parser checked the preset's values: its lines parse.
+            if command::parse(&words[..len], Some(family), &mut request).is_err() {
                 return Err(());
             }
+            in_sync &= execute(kernel, &mut request, mode, place)?;
         }
-        if family == Family::V4 && wan.action == GluonAction::Up && !checking {
+        if family == Family::V4 && wan.action == GluonAction::Up && mode == Mode::Apply {
             warn_if_table_is_empty(kernel, wan.table);
         }
     }
     Ok(in_sync)
 }
 
+/// Applies or checks one request; says what the kernel refused. `Ok(in_sync)`: done, and for
+/// a check whether everything was as asked.
+fn execute(
+    kernel: &mut Kernel,
+    request: &mut Request<'_>,
+    mode: Mode,
+    place: Option<Place<'_>>,
+) -> Result<bool, ()> {
+    let done = match mode {
+        Mode::Apply => apply(kernel, request).map(|()| true),
+        Mode::Check => check(kernel, request, place),
+    };
+    done.map_err(|errno| refused(place, request, errno, kernel.refusal_text()))
+}
+
 /// Marked IPv4 traffic only reaches the WAN if the WAN's IPv4 routes live in the table
 /// too (netifd's `ip4table`); with the fallback alone it is refused.
-fn warn_if_table_is_empty(kernel: &mut Kernel, table: u32) {
+fn warn_if_table_is_empty(kernel: &mut Kernel, table: &[u8]) {
+    let table_id = sys::text::parse_u32(table);
     let mut others = 0u32;
     let dumped = kernel.dump(RTM_GETROUTE, Family::V4.af(), &mut |kind, payload| {
-        if kind != RTM_NEWROUTE {
-            return;
-        }
-        if let Ok(route) = RouteMessage::parse(payload) {
-            let fallback = route.kind == RTN_UNREACHABLE && route.dst_len == 0;
-            if route.table == table && !fallback {
+        if let (RTM_NEWROUTE, Ok(route)) = (kind, Fields::parse(payload)) {
+            let fallback = route.body[7] == RTN_UNREACHABLE && route.body[1] == 0;
+            if Some(route.table()) == table_id && !fallback {
                 others += 1;
             }
         }
     });
     if dumped.is_ok() && others == 0 {
-        let mut line = Line::new();
-        line.text(b"routes: warning: table ");
-        line.number(table);
-        line.text(
+        say(&[
+            b"routes: warning: table ",
+            table,
             b" holds no IPv4 route but the fallback, so marked IPv4 traffic is refused: \
               the WAN's IPv4 routes must live in that table too (netifd: option ip4table)\n",
-        );
-        line.say();
+        ]);
     }
 }
 
@@ -224,90 +370,60 @@ fn warn_if_table_is_empty(kernel: &mut Kernel, table: u32) {
 const MAX_DUPLICATE_RULES: u32 = 64;
 
 /// Sends one request and reads its acknowledgement. Idempotent: adding a rule that exists
-/// (`EEXIST`) and deleting what is not there (`ENOENT`, `ESRCH`) are success.
-fn apply(kernel: &mut Kernel, request: &Request<'_>) -> Result<(), Refusal> {
-    let mut space = [0u8; REQUEST_CAPACITY];
-    match request {
-        Request::Rule(verb, rule) => {
-            let (kind, flags) = request::rule_header(*verb);
-            let message = request::rule_message(*verb, rule);
-            for _ in 0..MAX_DUPLICATE_RULES {
-                let seq = kernel.next_seq();
-                let mut bytes = netlink::Request::new(&mut space, kind, flags, seq);
-                message.emit(&mut bytes);
-                let bytes = bytes.finish().ok_or(Refusal::from(Errno::EMSGSIZE))?;
-                match kernel.execute(bytes, seq) {
-                    // A delete removes one of possibly several identical rules: again.
-                    Ok(()) if *verb == Verb::Delete => {}
-                    Ok(()) => return Ok(()),
-                    Err(r) if r.errno == Errno::EEXIST && *verb != Verb::Delete => return Ok(()),
-                    Err(r) if r.errno == Errno::ENOENT && *verb == Verb::Delete => return Ok(()),
-                    Err(refusal) => return Err(refusal),
-                }
-            }
-            Ok(())
-        }
-        Request::Route(verb, route) => {
-            let oif = match route.dev {
-                Some(dev) => Some(kernel.index_of(dev)?),
-                None => None,
-            };
-            let (kind, flags) = request::route_header(*verb);
-            let seq = kernel.next_seq();
-            let mut bytes = netlink::Request::new(&mut space, kind, flags, seq);
-            request::route_message(*verb, route, oif).emit(&mut bytes);
-            let bytes = bytes.finish().ok_or(Refusal::from(Errno::EMSGSIZE))?;
-            match kernel.execute(bytes, seq) {
-                Err(r) if r.errno == Errno::ESRCH && *verb == Verb::Delete => Ok(()),
-                other => other,
-            }
+/// (`EEXIST`) and deleting what is not there (`ENOENT`, `ESRCH`) are success. A rule delete
+/// is sent again until none is left, since the kernel removes one of several identical
+/// rules a request.
+fn apply(kernel: &mut Kernel, request: &mut Request<'_>) -> Result<(), Errno> {
+    if !request.dev.is_empty() {
+        request.set_oif(kernel.index_of(request.dev)?);
+    }
+    let repeats = if request.object == Object::Rule && request.delete {
+        MAX_DUPLICATE_RULES
+    } else {
+        1
+    };
+    for _ in 0..repeats {
+        match kernel.execute(request) {
+            Err(Errno::EEXIST) if !request.delete => {}
+            Err(Errno::ENOENT | Errno::ESRCH) if request.delete => break,
+            Err(errno) => return Err(errno),
+            Ok(()) => {}
         }
     }
+    Ok(())
 }
 
-/// Whether the kernel holds what `request` describes (`want_present`) or not; says what is
-/// missing or different. A missing device means its route cannot be there.
+/// Whether the kernel holds what `request` describes (for an add) or not (for a delete);
+/// says what is missing or different.
 fn check(
     kernel: &mut Kernel,
-    request: &Request<'_>,
-    want_present: bool,
+    request: &mut Request<'_>,
     place: Option<Place<'_>>,
-) -> Result<bool, ()> {
-    let mut best = Found::Unrelated;
-    let mut note = |found: Found| {
-        if found == Found::Same || (found == Found::Different && best == Found::Unrelated) {
-            best = found;
-        }
-    };
-    let dumped = match request {
-        Request::Rule(_, rule) => {
-            let wanted = request::rule_message(Verb::Add, rule);
-            kernel.dump(RTM_GETRULE, rule.family.af(), &mut |kind, payload| {
-                if let (RTM_NEWRULE, Ok(found)) = (kind, RuleMessage::parse(payload)) {
-                    note(request::compare_rule(&wanted, &found));
-                }
-            })
-        }
-        Request::Route(_, route) => {
-            // Without its device the route cannot be there: index 0 matches no route.
-            let oif = route.dev.map(|dev| kernel.index_of(dev).unwrap_or(0));
-            let wanted = request::route_message(Verb::Add, route, oif);
-            kernel.dump(RTM_GETROUTE, route.family.af(), &mut |kind, payload| {
-                if let (RTM_NEWROUTE, Ok(found)) = (kind, RouteMessage::parse(payload)) {
-                    note(request::compare_route(&wanted, &found));
-                }
-            })
-        }
-    };
-    if let Err(refusal) = dumped {
-        refused(place, request, refusal, kernel.refusal_text());
-        return Err(());
+) -> Result<bool, Errno> {
+    // Without its device the route cannot be there: index 0 matches no route.
+    if !request.dev.is_empty() {
+        request.set_oif(kernel.index_of(request.dev).unwrap_or(0));
     }
-    let verdict: Option<&[u8]> = match (want_present, best) {
-        (true, Found::Same) | (false, Found::Unrelated | Found::Different) => None,
-        (true, Found::Unrelated) => Some(b"missing"),
-        (true, Found::Different) => Some(b"different"),
-        (false, Found::Same) => Some(b"present, to be deleted"),
+    let (object, wanted) = (request.object, request.fields());
+    let dump = if object == Object::Rule {
+        RTM_GETRULE
+    } else {
+        RTM_GETROUTE
+    };
+    let mut best = Found::Unrelated;
+    kernel.dump(dump, request.family.af(), &mut |kind, payload| {
+        if let (RTM_NEWRULE | RTM_NEWROUTE, Ok(found)) = (kind, Fields::parse(payload)) {
+            let found = request::compare(object, &wanted, &found);
+            if found == Found::Same || (found == Found::Different && best == Found::Unrelated) {
+                best = found;
+            }
+        }
+    })?;
+    let verdict: Option<&[u8]> = match (request.delete, best) {
+        (false, Found::Same) | (true, Found::Unrelated | Found::Different) => None,
+        (false, Found::Unrelated) => Some(b"missing"),
+        (false, Found::Different) => Some(b"different"),
+        (true, Found::Same) => Some(b"present, to be deleted"),
     };
     if let Some(verdict) = verdict {
         let mut line = Line::new();
@@ -323,27 +439,24 @@ fn check(
 }
 
 /// Says why the kernel refused `request`, with the kernel's own `text` if it gave one.
-fn refused(place: Option<Place<'_>>, request: &Request<'_>, refusal: Refusal, text: &[u8]) {
+fn refused(place: Option<Place<'_>>, request: &Request<'_>, errno: Errno, text: &[u8]) {
     let mut line = Line::new();
     line.text(b"routes: ");
     line.place(place);
     line.describe(request, place);
     line.text(b": ");
-    let is_rule = matches!(request, Request::Rule(..));
-    match (request, refusal.errno) {
-        (Request::Route(_, route), Errno::ENODEV) if route.dev.is_some() => {
-            line.text(b"dev ");
-            line.text(route.dev.unwrap_or_default());
-            line.text(b": ");
-        }
-        (Request::Rule(_, rule), Errno::EAFNOSUPPORT) if rule.family == Family::V6 => {
-            line.text(b"table ");
-            line.number(rule.table.unwrap_or(0));
-            line.text(b": ");
-        }
-        _ => {}
+    let is_rule = request.object == Object::Rule;
+    if errno == Errno::ENODEV && !request.dev.is_empty() {
+        line.text(b"dev ");
+        line.text(request.dev);
+        line.text(b": ");
     }
-    line.text(errno_words(refusal.errno, is_rule));
+    if errno == Errno::EAFNOSUPPORT && is_rule && request.family == Family::V6 {
+        line.text(b"table ");
+        line.number(request.fields().table());
+        line.text(b": ");
+    }
+    line.text(errno_words(errno, is_rule));
     if !text.is_empty() {
         line.text(b" (kernel: ");
         line.text(text);
@@ -375,11 +488,12 @@ fn errno_words(errno: Errno, rule: bool) -> &'static [u8] {
     }
 }
 
-fn syntax_error(place: Option<Place<'_>>, err: SyntaxError<'_>) {
+/// Says what is wrong with a command; the exit status of a usage error.
+fn syntax_error(place: Option<Place<'_>>, err: SyntaxError<'_>) -> u8 {
     let mut line = Line::new();
     line.text(b"routes: ");
     line.place(place);
-    line.text(err.message.as_bytes());
+    line.text(err.mistake.message().as_bytes());
     if !err.word.is_empty() {
         line.text(b": '");
         line.text(err.word);
@@ -387,191 +501,10 @@ fn syntax_error(place: Option<Place<'_>>, err: SyntaxError<'_>) {
     }
     line.text(b"\n");
     line.say();
+    USAGE_ERROR
 }
 
-/// A batch, read twice: once to check every line's syntax (a mistake anywhere changes
-/// nothing), once to carry the lines out in order. Standard input (`-`) is read once into a
-/// bounded buffer.
-fn batch_run(path: &CStr, family: Option<Family>, mode: Mode) -> u8 {
-    if path.to_bytes() == b"-" {
-        let mut buffer = [0u8; STDIN_CAPACITY];
-        let len = match read_all(Fd::STDIN, &mut buffer) {
-            Ok(len) => len,
-            Err(errno) => {
-                say(&[
-                    b"routes: cannot read standard input: ",
-                    errno_words(errno, false),
-                    b"\n",
-                ]);
-                return USAGE_ERROR;
-            }
-        };
-        if len == buffer.len() {
-            say(&[b"routes: a batch on standard input may hold at most 65536 bytes; give it as a file (-b FILE), which may be of any length\n"]);
-            return USAGE_ERROR;
-        }
-        let text = &buffer[..len];
-        let source = Source::Bytes(text);
-        return run_lines(&source, b"-", family, mode);
-    }
-    run_lines(&Source::File(path), path.to_bytes(), family, mode)
-}
-
-/// Reads until end of file or until `buffer` is full.
-fn read_all(fd: Fd, buffer: &mut [u8]) -> Result<usize, Errno> {
-    let mut len = 0;
-    while len < buffer.len() {
-        match io::read(fd, &mut buffer[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(Errno::EINTR) => {}
-            Err(errno) => return Err(errno),
-        }
-    }
-    Ok(len)
-}
-
-enum Source<'a> {
-    File(&'a CStr),
-    Bytes(&'a [u8]),
-}
-
-fn run_lines(source: &Source<'_>, name: &[u8], family: Option<Family>, mode: Mode) -> u8 {
-    // Pass 1: syntax only.
-    let first = for_each_line(source, name, &mut |place| {
-        let mut words = [&b""[..]; MAX_WORDS];
-        match parse_line(place.text, &mut words, family) {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                syntax_error(Some(place), err);
-                Err(USAGE_ERROR)
-            }
-        }
-    });
-    if let Err(status) = first {
-        return status;
-    }
-    // Pass 2: every line, in order.
-    let mut kernel = match open_kernel() {
-        Ok(kernel) => kernel,
-        Err(status) => return status,
-    };
-    let mut in_sync = true;
-    let mut done = 0u32;
-    let second = for_each_line(source, name, &mut |place| {
-        let mut words = [&b""[..]; MAX_WORDS];
-        let Ok(command) = parse_line(place.text, &mut words, family) else {
-            say(&[b"routes: ", name, b" changed while it was read: stopped\n"]);
-            return Err(USAGE_ERROR);
-        };
-        match execute(&mut kernel, &command, mode, Some(place)) {
-            Ok(synced) => {
-                in_sync &= synced;
-                done += 1;
-                Ok(())
-            }
-            Err(()) => {
-                let mut line = Line::new();
-                line.text(b"routes: ");
-                line.number(done);
-                line.text(b" command(s) before line ");
-                line.number(place.line);
-                line.text(b" were applied, none after it; every line is idempotent, so the corrected batch can simply run again\n");
-                line.say();
-                Err(REFUSED)
-            }
-        }
-    });
-    match second {
-        Err(status) => status,
-        Ok(()) => status_of(in_sync),
-    }
-}
-
-/// One batch line's command.
-fn parse_line<'a>(
-    text: &'a [u8],
-    words: &mut [&'a [u8]; MAX_WORDS],
-    family: Option<Family>,
-) -> Result<Command<'a>, SyntaxError<'a>> {
-    match batch::split(text, words) {
-        Some(count) => command::parse(&words[..count], family),
-        None => Err(SyntaxError {
-            message: "too many words on one line",
-            word: b"",
-        }),
-    }
-}
-
-/// Calls `visit` with every line that holds a command. A file is read in pieces through a
-/// fixed buffer; a line longer than that buffer, or a file that cannot be read, ends it.
-/// `Err(status)`: the walk stopped early, what went wrong has been said, exit with `status`.
-fn for_each_line(
-    source: &Source<'_>,
-    name: &[u8],
-    visit: &mut dyn FnMut(Place<'_>) -> Result<(), u8>,
-) -> Result<(), u8> {
-    let mut number = 0u32;
-    let mut each = |text: &[u8]| -> Result<(), u8> {
-        number += 1;
-        if batch::has_command(text) {
-            visit(Place {
-                file: name,
-                line: number,
-                text,
-            })?;
-        }
-        Ok(())
-    };
-    let path = match source {
-        Source::Bytes(bytes) => {
-            for text in bytes.split(|&b| b == b'\n') {
-                each(text)?;
-            }
-            return Ok(());
-        }
-        Source::File(path) => path,
-    };
-    let file =
-        fs::open(path, libc::O_RDONLY, 0).map_err(|errno| file_error(b"open", name, errno))?;
-    let mut buffer = [0u8; LINE_CAPACITY];
-    let mut kept = 0;
-    loop {
-        let read = loop {
-            match io::read(file.fd(), &mut buffer[kept..]) {
-                Err(Errno::EINTR) => {}
-                other => break other,
-            }
-        };
-        let read = read.map_err(|errno| file_error(b"read", name, errno))?;
-        let filled = kept + read;
-        if read == 0 {
-            if kept > 0 {
-                each(&buffer[..kept])?;
-            }
-            return Ok(());
-        }
-        let (lines, rest) = batch::complete_lines(&buffer[..filled]);
-        for text in lines {
-            each(text)?;
-        }
-        let rest_len = rest.len();
-        if rest_len == buffer.len() {
-            let mut line = Line::new();
-            line.text(b"routes: ");
-            line.text(name);
-            line.text(b": line ");
-            line.number(number + 1);
-            line.text(b" is longer than 4095 bytes\n");
-            line.say();
-            return Err(USAGE_ERROR);
-        }
-        buffer.copy_within(filled - rest_len..filled, 0);
-        kept = rest_len;
-    }
-}
-
-/// Says that the batch file could not be opened or read; a usage error.
+/// Says that the batch could not be opened or read; the exit status of a usage error.
 fn file_error(what: &[u8], name: &[u8], errno: Errno) -> u8 {
     say(&[
         b"routes: cannot ",
@@ -579,19 +512,15 @@ fn file_error(what: &[u8], name: &[u8], errno: Errno) -> u8 {
         b" ",
         name,
         b": ",
-        file_words(errno),
+        match errno {
+            Errno::ENOENT => b"no such file",
+            Errno::EACCES | Errno::EPERM => b"permission denied",
+            Errno::EISDIR => b"is a directory",
+            _ => b"error",
+        },
         b"\n",
     ]);
     USAGE_ERROR
-}
-
-fn file_words(errno: Errno) -> &'static [u8] {
-    match errno {
-        Errno::ENOENT => b"no such file",
-        Errno::EACCES | Errno::EPERM => b"permission denied",
-        Errno::EISDIR => b"is a directory",
-        _ => b"error",
-    }
 }
 
 fn say(parts: &[&[u8]]) {
@@ -652,13 +581,13 @@ impl Line {
     /// The command in words: the batch line as written, else what the request is; then its
     /// family (one `gluon-wan` line makes requests for each).
     fn describe(&mut self, request: &Request<'_>, place: Option<Place<'_>>) {
-        let (what, family): (&[u8], Family) = match request {
-            Request::Rule(_, rule) => (b"the rule", rule.family),
-            Request::Route(_, route) => (b"the route", route.family),
+        let what: &[u8] = match request.object {
+            Object::Rule => b"the rule",
+            Object::Route => b"the route",
         };
         self.text(b"`");
         self.text(place.map_or(what, |place| trim(place.text)));
-        self.text(if family == Family::V6 {
+        self.text(if request.family == Family::V6 {
             b"` (IPv6)"
         } else {
             b"` (IPv4)"

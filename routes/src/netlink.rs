@@ -1,6 +1,6 @@
 //! The rtnetlink wire format for rules and routes: a zero-copy view of received messages,
-//! their attributes, and parsed forms (`RouteMessage`, `RuleMessage`) that parse from and
-//! emit to bytes. Pure: no I/O. Netlink is in the host's byte order (big-endian on MIPS), so
+//! their attributes, the parsed form of a rule or route message ([`Fields`]), and the header
+//! every request starts with. Pure: no I/O. Netlink is in the host's byte order (big-endian on MIPS), so
 //! every number goes through `to_ne_bytes`/`from_ne_bytes`; addresses stay in network order.
 //! The numbers come from the kernel's headers (`linux-raw-sys`).
 
@@ -30,20 +30,20 @@ const NLM_F_CAPPED: u16 = kernel::NLM_F_CAPPED as u16;
 const NLM_F_ACK_TLVS: u16 = kernel::NLM_F_ACK_TLVS as u16;
 const NLMSGERR_ATTR_MSG: u16 = kernel::nlmsgerr_attrs::NLMSGERR_ATTR_MSG as u16;
 
-const RTA_DST: u16 = kernel::rtattr_type_t::RTA_DST as u16;
-const RTA_OIF: u16 = kernel::rtattr_type_t::RTA_OIF as u16;
-const RTA_GATEWAY: u16 = kernel::rtattr_type_t::RTA_GATEWAY as u16;
-const RTA_PRIORITY: u16 = kernel::rtattr_type_t::RTA_PRIORITY as u16;
-const RTA_TABLE: u16 = kernel::rtattr_type_t::RTA_TABLE as u16;
+pub const RTA_DST: u16 = kernel::rtattr_type_t::RTA_DST as u16;
+pub const RTA_OIF: u16 = kernel::rtattr_type_t::RTA_OIF as u16;
+pub const RTA_GATEWAY: u16 = kernel::rtattr_type_t::RTA_GATEWAY as u16;
+pub const RTA_PRIORITY: u16 = kernel::rtattr_type_t::RTA_PRIORITY as u16;
+pub const RTA_TABLE: u16 = kernel::rtattr_type_t::RTA_TABLE as u16;
 
-const FRA_DST: u16 = kernel::FRA_DST as u16;
-const FRA_SRC: u16 = kernel::FRA_SRC as u16;
-const FRA_IIFNAME: u16 = kernel::FRA_IIFNAME as u16;
-const FRA_OIFNAME: u16 = kernel::FRA_OIFNAME as u16;
-const FRA_FWMARK: u16 = kernel::FRA_FWMARK as u16;
-const FRA_FWMASK: u16 = kernel::FRA_FWMASK as u16;
-const FRA_TABLE: u16 = kernel::FRA_TABLE as u16;
-const FRA_PRIORITY: u16 = kernel::FRA_PRIORITY as u16;
+pub const FRA_DST: u16 = kernel::FRA_DST as u16;
+pub const FRA_SRC: u16 = kernel::FRA_SRC as u16;
+pub const FRA_IIFNAME: u16 = kernel::FRA_IIFNAME as u16;
+pub const FRA_OIFNAME: u16 = kernel::FRA_OIFNAME as u16;
+pub const FRA_FWMARK: u16 = kernel::FRA_FWMARK as u16;
+pub const FRA_FWMASK: u16 = kernel::FRA_FWMASK as u16;
+pub const FRA_TABLE: u16 = kernel::FRA_TABLE as u16;
+pub const FRA_PRIORITY: u16 = kernel::FRA_PRIORITY as u16;
 
 pub const RTN_UNICAST: u8 = kernel::RTN_UNICAST as u8;
 pub const RTN_BLACKHOLE: u8 = kernel::RTN_BLACKHOLE as u8;
@@ -63,16 +63,16 @@ pub const FIB_RULE_INVERT: u32 = kernel::FIB_RULE_INVERT;
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Malformed;
 
-fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
+pub fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_ne_bytes(bytes.get(at..at + 2)?.try_into().ok()?))
 }
 
-fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+pub fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_ne_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
 }
 
 /// Netlink's alignment: 4 bytes.
-const fn align(len: usize) -> usize {
+pub const fn align(len: usize) -> usize {
     (len + 3) & !3
 }
 
@@ -225,256 +225,72 @@ impl<'a> ErrorMessage<'a> {
     }
 }
 
-/// Writes one request into a buffer: header, fixed body, attributes. The buffers the program
-/// uses are sized for the largest request it makes (see `REQUEST_CAPACITY`); a write that
-/// would not fit is dropped and reported by [`Request::finish`].
-pub struct Request<'b> {
-    buffer: &'b mut [u8],
-    len: usize,
-    overflow: bool,
+/// Writes a request's header into the first 16 bytes of `buffer`: its whole length, type,
+/// flags and sequence number; port id 0 (the kernel fills it in).
+pub fn write_header(buffer: &mut [u8], len: usize, kind: u16, flags: u16, seq: u32) {
+    buffer[..4].copy_from_slice(&(len as u32).to_ne_bytes());
+    buffer[4..6].copy_from_slice(&kind.to_ne_bytes());
+    buffer[6..8].copy_from_slice(&flags.to_ne_bytes());
+    buffer[8..12].copy_from_slice(&seq.to_ne_bytes());
+    buffer[12..16].fill(0);
 }
 
-/// Room for the largest request: header, body, two 16-byte addresses, two interface names
-/// and four 32-bit attributes, with alignment.
-pub const REQUEST_CAPACITY: usize = 256;
+/// Attribute types below this are kept by [`Fields`]: every rule and route attribute
+/// `routes` reads is (the last, `FRA_OIFNAME`, is 17).
+const ATTRIBUTE_SLOTS: usize = 18;
 
-impl<'b> Request<'b> {
-    pub fn new(buffer: &'b mut [u8], kind: u16, flags: u16, seq: u32) -> Request<'b> {
-        let mut request = Request {
-            buffer,
-            len: 0,
-            overflow: false,
-        };
-        request.put(&[0; 4]); // the length, written by `finish`
-        request.put(&kind.to_ne_bytes());
-        request.put(&flags.to_ne_bytes());
-        request.put(&seq.to_ne_bytes());
-        request.put(&[0; 4]); // port id 0: the kernel fills it in
-        request
-    }
+// The table and the priority have the same attribute type in rules and routes, which lets
+// one `Fields` serve both.
+const _: () = assert!(RTA_TABLE == FRA_TABLE && RTA_PRIORITY == FRA_PRIORITY);
+const _: () = assert!(FRA_OIFNAME as usize == ATTRIBUTE_SLOTS - 1);
 
-    fn put(&mut self, bytes: &[u8]) {
-        match self.buffer.get_mut(self.len..self.len + bytes.len()) {
-            Some(room) => {
-                room.copy_from_slice(bytes);
-                self.len += bytes.len();
-            }
-            None => self.overflow = true,
-        }
-    }
-
-    /// A fixed body, as it is (a dump request's, say).
-    pub fn body(&mut self, bytes: &[u8]) {
-        self.put(bytes);
-    }
-
-    /// An attribute, padded to 4 bytes.
-    pub fn attribute(&mut self, kind: u16, value: &[u8]) {
-        let len = 4 + value.len();
-        self.put(&(len as u16).to_ne_bytes());
-        self.put(&kind.to_ne_bytes());
-        self.put(value);
-        self.put(&[0; 3][..align(len) - len]);
-    }
-
-    pub fn attribute_u32(&mut self, kind: u16, value: u32) {
-        self.attribute(kind, &value.to_ne_bytes());
-    }
-
-    /// The finished message's bytes, or `None` if it did not fit.
-    pub fn finish(self) -> Option<&'b [u8]> {
-        if self.overflow {
-            return None;
-        }
-        let len = self.len;
-        self.buffer
-            .get_mut(..4)?
-            .copy_from_slice(&(len as u32).to_ne_bytes());
-        self.buffer.get(..len)
-    }
+/// A rule or route message in parsed form: the fixed body (`struct rtmsg` or
+/// `struct fib_rule_hdr`, 12 bytes) and each attribute's value by type (the last of a type,
+/// as the kernel takes it). The same form serves the kernel's dumps and `routes`' own
+/// requests, so that the two compare field by field.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Fields<'a> {
+    pub body: [u8; BODY_LEN],
+    attributes: [Option<&'a [u8]>; ATTRIBUTE_SLOTS],
 }
 
-/// A route (`struct rtmsg` and its attributes), as sent or as dumped.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct RouteMessage<'a> {
-    pub family: u8,
-    pub dst_len: u8,
-    pub table: u32,
-    pub protocol: u8,
-    pub scope: u8,
-    pub kind: u8,
-    pub dst: Option<&'a [u8]>,
-    pub gateway: Option<&'a [u8]>,
-    pub oif: Option<u32>,
-    pub priority: Option<u32>,
-}
-
-impl<'a> RouteMessage<'a> {
-    /// From a `RTM_NEWROUTE`/`RTM_DELROUTE` payload. `RTA_TABLE`, where present, holds the
-    /// table; the one-byte field cannot name tables above 255.
-    pub fn parse(payload: &'a [u8]) -> Result<RouteMessage<'a>, Malformed> {
+impl<'a> Fields<'a> {
+    /// From the payload of a rule or route message (what follows the netlink header).
+    pub fn parse(payload: &'a [u8]) -> Result<Fields<'a>, Malformed> {
         let body = payload.get(..BODY_LEN).ok_or(Malformed)?;
-        let mut route = RouteMessage {
-            family: body[0],
-            dst_len: body[1],
-            table: u32::from(body[4]),
-            protocol: body[5],
-            scope: body[6],
-            kind: body[7],
-            ..RouteMessage::default()
+        let mut fields = Fields {
+            body: body.try_into().map_err(|_| Malformed)?,
+            attributes: [None; ATTRIBUTE_SLOTS],
         };
         for attribute in attributes(&payload[BODY_LEN..]) {
             let (kind, value) = attribute?;
-            let number = || u32_at(value, 0).ok_or(Malformed);
-            match kind {
-                RTA_DST => route.dst = Some(value),
-                RTA_GATEWAY => route.gateway = Some(value),
-                RTA_OIF => route.oif = Some(number()?),
-                RTA_PRIORITY => route.priority = Some(number()?),
-                RTA_TABLE => route.table = number()?,
-                _ => {}
+            if let Some(slot) = fields.attributes.get_mut(usize::from(kind)) {
+                *slot = Some(value);
             }
         }
-        Ok(route)
+        Ok(fields)
     }
 
-    /// Its fixed body and attributes, in the order `ip route` sends them.
-    pub fn emit(&self, request: &mut Request<'_>) {
-        let (table_byte, table_attribute) = split_table(self.table);
-        request.put(&[
-            self.family,
-            self.dst_len,
-            0, // src_len
-            0, // tos
-            table_byte,
-            self.protocol,
-            self.scope,
-            self.kind,
-        ]);
-        request.put(&[0; 4]); // rtm_flags
-        if let Some(dst) = self.dst {
-            request.attribute(RTA_DST, dst);
-        }
-        if let Some(gateway) = self.gateway {
-            request.attribute(RTA_GATEWAY, gateway);
-        }
-        if let Some(table) = table_attribute {
-            request.attribute_u32(RTA_TABLE, table);
-        }
-        if let Some(priority) = self.priority {
-            request.attribute_u32(RTA_PRIORITY, priority);
-        }
-        if let Some(oif) = self.oif {
-            request.attribute_u32(RTA_OIF, oif);
-        }
-    }
-}
-
-/// Tables up to 255 go in the one-byte header field, larger ones in an attribute (with 0,
-/// `RT_TABLE_UNSPEC`, in the field), as `ip` sends them.
-fn split_table(table: u32) -> (u8, Option<u32>) {
-    match u8::try_from(table) {
-        Ok(byte) => (byte, None),
-        Err(_) => (0, Some(table)),
-    }
-}
-
-/// A policy rule (`struct fib_rule_hdr` and its attributes), as sent or as dumped.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
-pub struct RuleMessage<'a> {
-    pub family: u8,
-    pub dst_len: u8,
-    pub src_len: u8,
-    pub table: u32,
-    pub action: u8,
-    pub flags: u32,
-    pub src: Option<&'a [u8]>,
-    pub dst: Option<&'a [u8]>,
-    pub fwmark: Option<u32>,
-    pub fwmask: Option<u32>,
-    /// Interface names, without their NUL.
-    pub iifname: Option<&'a [u8]>,
-    pub oifname: Option<&'a [u8]>,
-    pub priority: Option<u32>,
-}
-
-impl<'a> RuleMessage<'a> {
-    /// From a `RTM_NEWRULE`/`RTM_DELRULE` payload.
-    pub fn parse(payload: &'a [u8]) -> Result<RuleMessage<'a>, Malformed> {
-        let body = payload.get(..BODY_LEN).ok_or(Malformed)?;
-        let mut rule = RuleMessage {
-            family: body[0],
-            dst_len: body[1],
-            src_len: body[2],
-            table: u32::from(body[4]),
-            action: body[7],
-            flags: u32_at(body, 8).ok_or(Malformed)?,
-            ..RuleMessage::default()
-        };
-        for attribute in attributes(&payload[BODY_LEN..]) {
-            let (kind, value) = attribute?;
-            let number = || u32_at(value, 0).ok_or(Malformed);
-            let name = || value.split(|&b| b == 0).next().unwrap_or_default();
-            match kind {
-                FRA_SRC => rule.src = Some(value),
-                FRA_DST => rule.dst = Some(value),
-                FRA_FWMARK => rule.fwmark = Some(number()?),
-                FRA_FWMASK => rule.fwmask = Some(number()?),
-                FRA_IIFNAME => rule.iifname = Some(name()),
-                FRA_OIFNAME => rule.oifname = Some(name()),
-                FRA_TABLE => rule.table = number()?,
-                FRA_PRIORITY => rule.priority = Some(number()?),
-                _ => {}
-            }
-        }
-        Ok(rule)
+    /// The value of attribute `kind`, if the message has one.
+    pub fn get(&self, kind: u16) -> Option<&'a [u8]> {
+        self.attributes.get(usize::from(kind)).copied().flatten()
     }
 
-    /// Its fixed body and attributes, in the order `ip rule` sends them for the words in
-    /// the order `routes` documents (`from`, `to`, `fwmark`, `iif`, `oif`, `lookup`, `pref`).
-    pub fn emit(&self, request: &mut Request<'_>) {
-        let (table_byte, table_attribute) = split_table(self.table);
-        request.put(&[
-            self.family,
-            self.dst_len,
-            self.src_len,
-            0, // tos
-            table_byte,
-            0,
-            0,
-            self.action,
-        ]);
-        request.put(&self.flags.to_ne_bytes());
-        if let Some(src) = self.src {
-            request.attribute(FRA_SRC, src);
-        }
-        if let Some(dst) = self.dst {
-            request.attribute(FRA_DST, dst);
-        }
-        if let Some(fwmark) = self.fwmark {
-            request.attribute_u32(FRA_FWMARK, fwmark);
-        }
-        if let Some(fwmask) = self.fwmask {
-            request.attribute_u32(FRA_FWMASK, fwmask);
-        }
-        for (kind, name) in [(FRA_IIFNAME, self.iifname), (FRA_OIFNAME, self.oifname)] {
-            if let Some(name) = name {
-                emit_name(request, kind, name);
-            }
-        }
-        if let Some(table) = table_attribute {
-            request.attribute_u32(FRA_TABLE, table);
-        }
-        if let Some(priority) = self.priority {
-            request.attribute_u32(FRA_PRIORITY, priority);
-        }
+    /// A 32-bit attribute (a mark, a table, a priority, an interface index); one of another
+    /// length counts as absent.
+    pub fn number(&self, kind: u16) -> Option<u32> {
+        self.get(kind).and_then(|value| u32_at(value, 0))
     }
-}
 
-/// An interface name attribute: the name and its NUL (IFNAMSIZ is 16 with the NUL).
-fn emit_name(request: &mut Request<'_>, kind: u16, name: &[u8]) {
-    let mut value = [0u8; 16];
-    let len = name.len().min(15);
-    value[..len].copy_from_slice(&name[..len]);
-    request.attribute(kind, &value[..len + 1]);
+    /// An interface name attribute, without its NUL.
+    pub fn name(&self, kind: u16) -> Option<&'a [u8]> {
+        self.get(kind)
+            .map(|value| value.split(|&b| b == 0).next().unwrap_or_default())
+    }
+
+    /// The table: the attribute where there is one (tables above 255 need it), else the
+    /// body's byte.
+    pub fn table(&self) -> u32 {
+        self.number(RTA_TABLE).unwrap_or(u32::from(self.body[4]))
+    }
 }

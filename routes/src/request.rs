@@ -1,156 +1,208 @@
-//! What the kernel is told for each parsed request, and how what it reports compares with
-//! what a request asks for. Pure: the interface index of a route's device is looked up by
-//! the caller and passed in.
+//! One request to the kernel, as the command parser writes it, and how a rule or route the
+//! kernel reports compares with it. Pure: the interface index of a route's device is looked
+//! up by the caller and filled in with [`Request::set_oif`].
 //!
-//! The fields follow `ip` (iproute2 6.1), so that the same command line makes the same
-//! message body: routes are `RTPROT_BOOT` unless a protocol is named, an IPv4 unicast route
-//! without a gateway has link scope, a delete leaves protocol and type open, and so on. Where
-//! `routes` differs it is on purpose and in the header's flags only: an `add` of a route is
-//! create-or-replace, so that running it twice is no error.
+//! The parser writes each attribute as it reads the word that asks for it, and fills in the
+//! body's fields when the line is complete, as `ip` (iproute2 6.1) does, so that the same
+//! command line makes the same message body: routes are `RTPROT_BOOT` unless a protocol is
+//! named, an IPv4 unicast route without a gateway has link scope, a delete leaves protocol
+//! and type open, and so on. Where `routes` differs it is on purpose and in the header's
+//! flags only: an `add` of a route is create-or-replace, so that running it twice is no
+//! error.
 
 use crate::addr::Family;
-use crate::command::{Route, Rule, Verb};
 use crate::netlink::{
-    FIB_RULE_INVERT, FR_ACT_TO_TBL, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE,
-    NLM_F_REQUEST, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_UNIVERSE, RTM_DELROUTE, RTM_DELRULE,
-    RTM_NEWROUTE, RTM_NEWRULE, RTN_UNICAST, RTPROT_BOOT, RouteMessage, RuleMessage,
+    self, BODY_LEN, FIB_RULE_INVERT, FRA_FWMARK, FRA_FWMASK, FRA_IIFNAME, FRA_OIFNAME, FRA_SRC,
+    Fields, HEADER_LEN, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, RTA_DST,
+    RTA_GATEWAY, RTA_OIF, RTA_PRIORITY, RTM_DELROUTE, RTM_DELRULE, RTM_NEWROUTE, RTM_NEWRULE,
+    align,
 };
 
-/// The message type and header flags of a request.
-pub fn route_header(verb: Verb) -> (u16, u16) {
-    match verb {
-        Verb::Add | Verb::Replace => (
-            RTM_NEWROUTE,
-            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
-        ),
-        Verb::Delete => (RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK),
+/// Room for the largest request: header, body, two 16-byte addresses, two interface names
+/// and four 32-bit attributes, with alignment (140 bytes; the parser takes each word once).
+pub const REQUEST_CAPACITY: usize = 160;
+
+/// What a request is about.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Object {
+    Rule,
+    Route,
+}
+
+/// One rule or route message: header, body and attributes, built in place.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Request<'a> {
+    pub object: Object,
+    pub delete: bool,
+    pub family: Family,
+    /// A route's device (empty if none); its index goes into the `RTA_OIF` attribute.
+    pub dev: &'a [u8],
+    oif_at: usize,
+    len: usize,
+    bytes: [u8; REQUEST_CAPACITY],
+}
+
+impl<'a> Request<'a> {
+    /// An empty request (header and a zero body) to add or delete a rule or route. Rules
+    /// have no replace: an identical rule answers `EEXIST` to `NLM_F_EXCL`, which means
+    /// "already there"; a route is created or replaced.
+    pub fn new(object: Object, delete: bool) -> Request<'a> {
+        Request {
+            object,
+            delete,
+            family: Family::V4,
+            dev: b"",
+            oif_at: 0,
+            len: HEADER_LEN + BODY_LEN,
+            bytes: [0; REQUEST_CAPACITY],
+        }
+    }
+
+    /// The message type and header flags.
+    fn header(&self) -> (u16, u16) {
+        let flags = NLM_F_REQUEST | NLM_F_ACK;
+        match (self.object, self.delete) {
+            (Object::Rule, false) => (RTM_NEWRULE, flags | NLM_F_CREATE | NLM_F_EXCL),
+            (Object::Rule, true) => (RTM_DELRULE, flags),
+            (Object::Route, false) => (RTM_NEWROUTE, flags | NLM_F_CREATE | NLM_F_REPLACE),
+            (Object::Route, true) => (RTM_DELROUTE, flags),
+        }
+    }
+
+    /// The body (`struct rtmsg` or `struct fib_rule_hdr`), for the parser to fill in.
+    pub fn body(&mut self) -> &mut [u8; BODY_LEN] {
+        (&mut self.bytes[HEADER_LEN..HEADER_LEN + BODY_LEN])
+            .try_into()
+            .expect("12 bytes")
+    }
+
+    /// Where the next attribute goes (for [`Request::cut`]).
+    pub fn end(&self) -> usize {
+        self.len
+    }
+
+    /// Appends an attribute, padded to 4 bytes.
+    pub fn attribute(&mut self, kind: u16, value: &[u8]) {
+        let len = 4 + value.len();
+        let at = self.len;
+        self.bytes[at..at + 2].copy_from_slice(&(len as u16).to_ne_bytes());
+        self.bytes[at + 2..at + 4].copy_from_slice(&kind.to_ne_bytes());
+        self.bytes[at + 4..at + len].copy_from_slice(value);
+        self.len = at + align(len);
+    }
+
+    pub fn attribute_u32(&mut self, kind: u16, value: u32) {
+        self.attribute(kind, &value.to_ne_bytes());
+    }
+
+    /// Removes the attribute that starts at `at` (the IPv6-sized destination written for
+    /// `default` before the line said it was IPv4).
+    pub fn cut(&mut self, at: usize) {
+        let len = align(usize::from(
+            netlink::u16_at(&self.bytes, at).unwrap_or_default(),
+        ));
+        self.bytes.copy_within(at + len..self.len, at);
+        self.len -= len;
+    }
+
+    /// A route's device: an `RTA_OIF` attribute whose index [`Request::set_oif`] fills in.
+    pub fn device(&mut self, name: &'a [u8]) {
+        self.dev = name;
+        self.oif_at = self.len + 4;
+        self.attribute_u32(RTA_OIF, 0);
+    }
+
+    /// The index of the route's device (see [`Request::device`]).
+    pub fn set_oif(&mut self, index: u32) {
+        if !self.dev.is_empty() {
+            self.bytes[self.oif_at..self.oif_at + 4].copy_from_slice(&index.to_ne_bytes());
+        }
+    }
+
+    /// The whole message, sequence number `seq`.
+    pub fn finish(&mut self, seq: u32) -> &[u8] {
+        let (kind, flags) = self.header();
+        netlink::write_header(&mut self.bytes, self.len, kind, flags, seq);
+        &self.bytes[..self.len]
+    }
+
+    /// The request in the parsed form the kernel's dumps are read into.
+    pub fn fields(&self) -> Fields<'_> {
+        Fields::parse(&self.bytes[HEADER_LEN..self.len]).expect("a request parses")
     }
 }
 
-/// Rules have no replace: an identical rule answers `EEXIST` to `NLM_F_EXCL`, which means
-/// "already there".
-pub fn rule_header(verb: Verb) -> (u16, u16) {
-    match verb {
-        Verb::Add | Verb::Replace => (
-            RTM_NEWRULE,
-            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-        ),
-        Verb::Delete => (RTM_DELRULE, NLM_F_REQUEST | NLM_F_ACK),
-    }
-}
-
-/// The route message for `route`; `oif` is the index of its `dev`.
-pub fn route_message<'a>(verb: Verb, route: &'a Route<'_>, oif: Option<u32>) -> RouteMessage<'a> {
-    let adding = verb != Verb::Delete;
-    let kind = route.kind.unwrap_or(if adding { RTN_UNICAST } else { 0 });
-    let unicast = kind == RTN_UNICAST || kind == 0;
-    let scope = match route.family {
-        Family::V4 if unicast && !adding => RT_SCOPE_NOWHERE,
-        Family::V4 if unicast && route.via.is_none() => RT_SCOPE_LINK,
-        _ => RT_SCOPE_UNIVERSE,
-    };
-    let default_protocol = if adding { RTPROT_BOOT } else { 0 };
-    RouteMessage {
-        family: route.family.af(),
-        dst_len: route.dst.len,
-        table: route.table,
-        protocol: route.proto.unwrap_or(default_protocol),
-        scope,
-        kind,
-        // `ip` names the IPv6 default route's destination (`::`) and leaves IPv4's out.
-        dst: (route.dst.len > 0 || route.family == Family::V6).then(|| route.dst.addr.octets()),
-        gateway: route.via.as_ref().map(|via| via.octets()),
-        oif,
-        priority: route.metric,
-    }
-}
-
-/// The rule message for `rule`.
-pub fn rule_message<'a>(verb: Verb, rule: &'a Rule<'a>) -> RuleMessage<'a> {
-    RuleMessage {
-        family: rule.family.af(),
-        dst_len: rule.to.map_or(0, |p| p.len),
-        src_len: rule.from.map_or(0, |p| p.len),
-        table: rule.table.unwrap_or(0),
-        action: if verb == Verb::Delete {
-            0
-        } else {
-            FR_ACT_TO_TBL
-        },
-        flags: if rule.invert { FIB_RULE_INVERT } else { 0 },
-        src: rule.from.as_ref().map(|p| p.addr.octets()),
-        dst: rule.to.as_ref().map(|p| p.addr.octets()),
-        fwmark: rule.fwmark,
-        fwmask: rule.fwmask,
-        iifname: rule.iif,
-        oifname: rule.oif,
-        priority: Some(rule.pref),
-    }
-}
-
-/// How a route the kernel reports stands to one a request describes.
+/// How a rule or route the kernel reports stands to one a request describes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Found {
-    /// Another route altogether.
+    /// Another rule or route altogether.
     Unrelated,
-    /// The same destination, table and metric, but something else differs.
+    /// The same place (for a route: destination, table and metric; for a rule: priority),
+    /// but something else differs.
     Different,
     Same,
 }
 
-/// Compares a wanted route (from [`route_message`] with `Verb::Add`) with a dumped one. A
-/// route is identified by family, table, destination and metric (a missing metric is the
-/// kernel's default: 0 for IPv4, 1024 for IPv6).
-pub fn compare_route(wanted: &RouteMessage<'_>, found: &RouteMessage<'_>) -> Found {
-    let default_metric = if wanted.family == Family::V6.af() {
-        1024
-    } else {
-        0
-    };
-    let zero = [0u8; 16];
-    let dst = |r: &RouteMessage<'_>| -> [u8; 16] {
-        let mut bytes = zero;
-        if let Some(dst) = r.dst {
-            let len = dst.len().min(16);
-            bytes[..len].copy_from_slice(&dst[..len]);
-        }
-        bytes
-    };
-    let same_key = wanted.family == found.family
-        && wanted.table == found.table
-        && wanted.dst_len == found.dst_len
-        && dst(wanted) == dst(found)
-        && wanted.priority.unwrap_or(default_metric) == found.priority.unwrap_or(default_metric);
+/// Compares a `wanted` rule or route (a request's [`Fields`]) with a `found` one from a
+/// dump of the same family. What the request leaves open (a delete's type, protocol, table
+/// or action, a route's device) matches anything, as the kernel's delete does.
+pub fn compare(object: Object, wanted: &Fields<'_>, found: &Fields<'_>) -> Found {
+    let (w, f) = (&wanted.body, &found.body);
+    let open_or_equal = |want: u32, have: u32| want == 0 || want == have;
+    let same_key = w[0] == f[0]
+        && match object {
+            Object::Route => {
+                // A missing metric is the kernel's default: 0 for IPv4, 1024 for IPv6.
+                let default_metric = if w[0] == Family::V6.af() { 1024 } else { 0 };
+                let metric = |x: &Fields<'_>| x.number(RTA_PRIORITY).unwrap_or(default_metric);
+                // The kernel reports the IPv6 default route without RTA_DST.
+                let dst = |x: &Fields<'_>| {
+                    let mut bytes = [0u8; 16];
+                    let value = x.get(RTA_DST).unwrap_or_default();
+                    let len = value.len().min(16);
+                    bytes[..len].copy_from_slice(&value[..len]);
+                    bytes
+                };
+                w[1] == f[1]
+                    && wanted.table() == found.table()
+                    && dst(wanted) == dst(found)
+                    && metric(wanted) == metric(found)
+            }
+            Object::Rule => wanted.get(RTA_PRIORITY) == found.get(RTA_PRIORITY),
+        };
     if !same_key {
         return Found::Unrelated;
     }
-    let same = wanted.kind == found.kind
-        && wanted.protocol == found.protocol
-        && wanted.gateway == found.gateway
-        && (wanted.oif.is_none() || wanted.oif == found.oif);
-    if same { Found::Same } else { Found::Different }
-}
-
-/// Compares a wanted rule (from [`rule_message`] with `Verb::Add`) with a dumped one. A rule
-/// is identified by family and priority; everything it matches on must be equal. A mark
-/// without a mask is the kernel's mask `0xffffffff`; a wanted table of 0 (a `del` that names
-/// none) matches any table, as the kernel's delete does.
-pub fn compare_rule(wanted: &RuleMessage<'_>, found: &RuleMessage<'_>) -> Found {
-    if wanted.family != found.family || wanted.priority != found.priority {
-        return Found::Unrelated;
-    }
-    let mask = |r: &RuleMessage<'_>| r.fwmark.map(|_| r.fwmask.unwrap_or(u32::MAX));
-    let same = wanted.dst_len == found.dst_len
-        && wanted.src_len == found.src_len
-        && wanted.src == found.src
-        && wanted.dst == found.dst
-        && wanted.fwmark.unwrap_or(0) == found.fwmark.unwrap_or(0)
-        && mask(wanted).unwrap_or(0) == mask(found).unwrap_or(0)
-        && wanted.iifname == found.iifname
-        && wanted.oifname == found.oifname
-        && (wanted.table == 0 || wanted.table == found.table)
-        && wanted.action == found.action
-        && (wanted.flags & FIB_RULE_INVERT) == (found.flags & FIB_RULE_INVERT);
+    let same = match object {
+        Object::Route => {
+            open_or_equal(w[7].into(), f[7].into())
+                && open_or_equal(w[5].into(), f[5].into())
+                && wanted.get(RTA_GATEWAY) == found.get(RTA_GATEWAY)
+                && wanted
+                    .get(RTA_OIF)
+                    .is_none_or(|oif| Some(oif) == found.get(RTA_OIF))
+        }
+        Object::Rule => {
+            // A mark without a mask has the kernel's mask, all ones.
+            let mark = |x: &Fields<'_>| {
+                let mark = x.number(FRA_FWMARK);
+                let mask = mark.map(|_| x.number(FRA_FWMASK).unwrap_or(u32::MAX));
+                (mark.unwrap_or(0), mask.unwrap_or(0))
+            };
+            let invert = |body: &[u8; BODY_LEN]| {
+                netlink::u32_at(body, 8).unwrap_or_default() & FIB_RULE_INVERT
+            };
+            w[1..3] == f[1..3]
+                && wanted.get(FRA_SRC) == found.get(FRA_SRC)
+                && wanted.get(RTA_DST) == found.get(RTA_DST)
+                && mark(wanted) == mark(found)
+                && wanted.name(FRA_IIFNAME) == found.name(FRA_IIFNAME)
+                && wanted.name(FRA_OIFNAME) == found.name(FRA_OIFNAME)
+                && open_or_equal(wanted.table(), found.table())
+                && open_or_equal(w[7].into(), f[7].into())
+                && invert(w) == invert(f)
+        }
+    };
     if same { Found::Same } else { Found::Different }
 }
 
@@ -163,8 +215,8 @@ mod tests {
     //! byte. Netlink is host byte order: the vectors were captured little-endian, and on a
     //! big-endian machine every 16- and 32-bit field is converted before comparing.
     use super::*;
-    use crate::command::{Command, Request, parse};
-    use crate::netlink::{self, HEADER_LEN, REQUEST_CAPACITY};
+    use crate::command::{Command, parse};
+    use crate::netlink::{FRA_PRIORITY, Message, RTA_TABLE};
 
     /// (command line, the message `ip` sent for it as hex, sequence number zeroed). For
     /// `route add` lines `ip`'s header flags say create-exclusive where ours say
@@ -297,25 +349,15 @@ mod tests {
 
     fn encode(line: &str) -> Vec<u8> {
         let words: Vec<&[u8]> = line.split_whitespace().map(str::as_bytes).collect();
-        let Ok(Command::Request(request)) = parse(&words, None) else {
-            panic!("{line}");
-        };
-        let mut buffer = [0u8; REQUEST_CAPACITY];
-        match request {
-            Request::Rule(verb, rule) => {
-                let (kind, flags) = rule_header(verb);
-                let mut message = netlink::Request::new(&mut buffer, kind, flags, 0);
-                rule_message(verb, &rule).emit(&mut message);
-                message.finish().unwrap().to_vec()
-            }
-            Request::Route(verb, route) => {
-                let (kind, flags) = route_header(verb);
-                let mut message = netlink::Request::new(&mut buffer, kind, flags, 0);
-                // Every vector's device is `lo`, index 1.
-                route_message(verb, &route, route.dev.map(|_| 1)).emit(&mut message);
-                message.finish().unwrap().to_vec()
-            }
-        }
+        let mut request = Request::new(Object::Rule, false);
+        assert_eq!(
+            parse(&words, None, &mut request),
+            Ok(Command::Request),
+            "{line}"
+        );
+        // Every vector's device is `lo`, index 1.
+        request.set_oif(1);
+        request.finish(0).to_vec()
     }
 
     #[test]
@@ -338,67 +380,107 @@ mod tests {
     }
 
     #[test]
-    fn parse_reads_back_what_emit_wrote() {
+    fn the_parsed_form_reads_back_what_was_written() {
         for (line, _) in VECTORS {
             let bytes = encode(line);
-            let message = netlink::Message::new_checked(&bytes).unwrap();
-            let payload = message.payload();
-            if line.contains(" rule ") || line.starts_with("rule") {
-                let rule = RuleMessage::parse(payload).unwrap();
-                assert!(rule.priority.is_some(), "{line}");
+            let message = Message::new_checked(&bytes).unwrap();
+            let fields = Fields::parse(message.payload()).unwrap();
+            if line.contains("rule ") {
+                assert!(fields.number(FRA_PRIORITY).is_some(), "{line}");
             } else {
-                let route = RouteMessage::parse(payload).unwrap();
-                assert_eq!(route.oif.is_some(), line.contains("dev lo"), "{line}");
+                assert_eq!(
+                    fields.number(RTA_OIF).is_some(),
+                    line.contains("dev lo"),
+                    "{line}"
+                );
             }
         }
     }
 
+    /// A message as the kernel would dump it: a body and attributes.
+    fn dumped(body: [u8; BODY_LEN], attributes: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut bytes = body.to_vec();
+        for (kind, value) in attributes {
+            let len = 4 + value.len();
+            bytes.extend((len as u16).to_ne_bytes());
+            bytes.extend(kind.to_ne_bytes());
+            bytes.extend(*value);
+            bytes.resize(align(bytes.len()), 0);
+        }
+        bytes
+    }
+
+    fn wanted(line: &str) -> Request<'static> {
+        let words: Vec<&'static [u8]> = line
+            .split_whitespace()
+            .map(|w| &*Vec::leak(w.as_bytes().to_vec()))
+            .collect();
+        let mut request = Request::new(Object::Rule, false);
+        assert_eq!(
+            parse(&words, None, &mut request),
+            Ok(Command::Request),
+            "{line}"
+        );
+        request.set_oif(1);
+        request
+    }
+
+    fn compared(line: &str, found: &[u8]) -> Found {
+        let request = wanted(line);
+        compare(
+            request.object,
+            &request.fields(),
+            &Fields::parse(found).unwrap(),
+        )
+    }
+
     #[test]
     fn a_dumped_route_is_the_same_different_or_unrelated() {
-        let wanted = RouteMessage {
-            family: 10,
-            dst_len: 0,
-            table: 1,
-            protocol: 3,
-            scope: 0,
-            kind: 7,
-            dst: Some(&[0; 16]),
-            gateway: None,
-            oif: Some(1),
-            priority: Some(65535),
-        };
+        let line = "-6 route add unreachable default dev lo table 1 metric 65535";
+        let metric = 65535u32.to_ne_bytes();
+        let oif = 1u32.to_ne_bytes();
         // The kernel reports the IPv6 default route without RTA_DST.
-        let dumped = RouteMessage {
-            dst: None,
-            ..wanted
-        };
-        assert_eq!(compare_route(&wanted, &dumped), Found::Same);
-        let blackhole = RouteMessage { kind: 6, ..dumped };
-        assert_eq!(compare_route(&wanted, &blackhole), Found::Different);
-        let other_metric = RouteMessage {
-            priority: Some(1024),
-            ..dumped
-        };
-        assert_eq!(compare_route(&wanted, &other_metric), Found::Unrelated);
-        let other_table = RouteMessage {
-            table: 254,
-            ..dumped
-        };
-        assert_eq!(compare_route(&wanted, &other_table), Found::Unrelated);
-        let v4 = RouteMessage {
-            family: 2,
-            dst: None,
-            oif: None,
-            priority: None,
-            ..wanted
-        };
+        let body = [10, 0, 0, 0, 1, 3, 0, 7, 0, 0, 0, 0];
+        let same = dumped(body, &[(RTA_PRIORITY, &metric), (RTA_OIF, &oif)]);
+        assert_eq!(compared(line, &same), Found::Same);
+        let mut blackhole = body;
+        blackhole[7] = 6;
+        let blackhole = dumped(blackhole, &[(RTA_PRIORITY, &metric), (RTA_OIF, &oif)]);
+        assert_eq!(compared(line, &blackhole), Found::Different);
+        let other_metric = dumped(body, &[(RTA_PRIORITY, &1024u32.to_ne_bytes())]);
+        assert_eq!(compared(line, &other_metric), Found::Unrelated);
+        let mut main = body;
+        main[4] = 254;
         assert_eq!(
-            compare_route(
-                &v4,
-                &RouteMessage {
-                    priority: Some(0),
-                    ..v4
-                }
+            compared(line, &dumped(main, &[(RTA_PRIORITY, &metric)])),
+            Found::Unrelated
+        );
+        // The table in an attribute counts as in the byte.
+        let mut attribute_table = body;
+        attribute_table[4] = 0;
+        let attribute_table = dumped(
+            attribute_table,
+            &[
+                (RTA_TABLE, &1u32.to_ne_bytes()),
+                (RTA_PRIORITY, &metric),
+                (RTA_OIF, &oif),
+            ],
+        );
+        assert_eq!(compared(line, &attribute_table), Found::Same);
+        // A delete leaves type and protocol open; an IPv4 route without a metric has 0.
+        let v4 = dumped(
+            [2, 24, 0, 0, 1, 4, 0, 6, 0, 0, 0, 0],
+            &[(RTA_DST, &[192, 0, 2, 0])],
+        );
+        assert_eq!(compared("route del 192.0.2.0/24 table 1", &v4), Found::Same);
+        assert_eq!(
+            compared("route add blackhole 192.0.2.0/24 table 1 metric 0", &v4),
+            Found::Different
+        );
+        assert_eq!(
+            compared(
+                "route add blackhole 192.0.2.0/24 table 1 metric 0 proto static",
+                &v4
             ),
             Found::Same
         );
@@ -406,53 +488,52 @@ mod tests {
 
     #[test]
     fn a_dumped_rule_is_the_same_different_or_unrelated() {
-        let wanted = RuleMessage {
-            family: 10,
-            table: 1,
-            action: 1,
-            fwmark: Some(1),
-            fwmask: None,
-            priority: Some(1),
-            ..RuleMessage::default()
+        let line = "-6 rule add fwmark 1 lookup 1 pref 1";
+        let one = 1u32.to_ne_bytes();
+        let all_ones = u32::MAX.to_ne_bytes();
+        let body = [10, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0];
+        let rule = |body: [u8; BODY_LEN], priority: &[u8]| {
+            dumped(
+                body,
+                &[
+                    (FRA_FWMARK, &one),
+                    (FRA_FWMASK, &all_ones),
+                    (FRA_PRIORITY, priority),
+                ],
+            )
         };
-        let dumped = RuleMessage {
-            fwmask: Some(u32::MAX),
-            ..wanted
-        };
-        assert_eq!(compare_rule(&wanted, &dumped), Found::Same);
-        assert_eq!(
-            compare_rule(&wanted, &RuleMessage { table: 2, ..dumped }),
-            Found::Different
-        );
+        // A mark without a mask has the kernel's mask, all ones.
+        assert_eq!(compared(line, &rule(body, &one)), Found::Same);
+        let mut table_2 = body;
+        table_2[4] = 2;
+        assert_eq!(compared(line, &rule(table_2, &one)), Found::Different);
         // A delete that names no table matches a rule in any table, as the kernel's does.
-        let any_table = RuleMessage { table: 0, ..wanted };
         assert_eq!(
-            compare_rule(&any_table, &RuleMessage { table: 2, ..dumped }),
+            compared("-6 rule del fwmark 1 pref 1", &rule(table_2, &one)),
+            Found::Same
+        );
+        let mut inverted = body;
+        inverted[8..12].copy_from_slice(&FIB_RULE_INVERT.to_ne_bytes());
+        assert_eq!(compared(line, &rule(inverted, &one)), Found::Different);
+        assert_eq!(
+            compared(line, &rule(body, &2u32.to_ne_bytes())),
+            Found::Unrelated
+        );
+        let mut v4 = body;
+        v4[0] = 2;
+        assert_eq!(compared(line, &rule(v4, &one)), Found::Unrelated);
+        // Names compare without their NUL.
+        let named = dumped(
+            [2, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0],
+            &[(FRA_IIFNAME, b"wan\0"), (FRA_PRIORITY, &one)],
+        );
+        assert_eq!(
+            compared("rule add iif wan lookup 1 pref 1", &named),
             Found::Same
         );
         assert_eq!(
-            compare_rule(&wanted, &RuleMessage { flags: 2, ..dumped }),
+            compared("rule add iif mesh lookup 1 pref 1", &named),
             Found::Different
-        );
-        assert_eq!(
-            compare_rule(
-                &wanted,
-                &RuleMessage {
-                    priority: Some(2),
-                    ..dumped
-                }
-            ),
-            Found::Unrelated
-        );
-        assert_eq!(
-            compare_rule(
-                &wanted,
-                &RuleMessage {
-                    family: 2,
-                    ..dumped
-                }
-            ),
-            Found::Unrelated
         );
     }
 }

@@ -2,28 +2,16 @@
 //! I/O layer around the `netlink` codec; every byte it sends is built there.
 
 use routes::netlink::{
-    self, BODY_LEN, ErrorMessage, Message, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR,
-    REQUEST_CAPACITY,
+    self, BODY_LEN, ErrorMessage, HEADER_LEN, Message, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE,
+    NLMSG_ERROR,
 };
+use routes::request::Request;
 use sys::{Errno, OwnedFd, libc, net};
 
 /// Room for one read from the socket. The kernel sizes a dump's datagrams by the largest
 /// buffer the reader has offered (and at most a page to begin with), so 8 KiB always
 /// suffices; it also keeps the stack frames small enough for MIPS's 16-bit offsets.
 pub const RECEIVE_CAPACITY: usize = 8 * 1024;
-
-/// Why the kernel did not do what it was asked: its errno. What the kernel said besides (its
-/// extended acknowledgement) is kept by [`Kernel::refusal_text`], so that this stays small.
-#[derive(Clone, Copy)]
-pub struct Refusal {
-    pub errno: Errno,
-}
-
-impl From<Errno> for Refusal {
-    fn from(errno: Errno) -> Refusal {
-        Refusal { errno }
-    }
-}
 
 /// Room for the kernel's words on the last refusal.
 const TEXT_CAPACITY: usize = 160;
@@ -68,16 +56,18 @@ impl Kernel {
     }
 
     /// A fresh sequence number for the next request.
-    pub fn next_seq(&mut self) -> u32 {
+    fn next_seq(&mut self) -> u32 {
         self.seq = self.seq.wrapping_add(1);
         self.seq
     }
 
-    /// Sends a request built with the sequence number `seq` and reads until the kernel
-    /// acknowledges it (or refuses it). Replies to other sequence numbers are skipped.
-    pub fn execute(&mut self, request: &[u8], seq: u32) -> Result<(), Refusal> {
-        self.send(request)?;
-        let mut result = Err(Refusal::from(Errno::EIO));
+    /// Sends `request` and reads until the kernel acknowledges it or refuses it (with the
+    /// errno; what the kernel said besides is kept by [`Kernel::refusal_text`]). Replies to
+    /// other sequence numbers are skipped.
+    pub fn execute(&mut self, request: &mut Request<'_>) -> Result<(), Errno> {
+        let seq = self.next_seq();
+        self.send(request.finish(seq))?;
+        let mut result = Err(Errno::EIO);
         let (text, text_len) = (&mut self.text, &mut self.text_len);
         receive(&self.socket, &mut self.buffer, seq, &mut |message| {
             if message.kind() == NLMSG_ERROR {
@@ -96,17 +86,18 @@ impl Kernel {
         kind: u16,
         family: u8,
         visit: &mut dyn FnMut(u16, &[u8]),
-    ) -> Result<(), Refusal> {
+    ) -> Result<(), Errno> {
         let seq = self.next_seq();
-        let mut space = [0u8; REQUEST_CAPACITY];
-        let mut request = netlink::Request::new(&mut space, kind, NLM_F_REQUEST | NLM_F_DUMP, seq);
-        let mut body = [0u8; BODY_LEN];
-        body[0] = family;
-        request.body(&body);
-        let Some(bytes) = request.finish() else {
-            return Err(Refusal::from(Errno::EMSGSIZE));
-        };
-        self.send(bytes)?;
+        let mut request = [0u8; HEADER_LEN + BODY_LEN];
+        netlink::write_header(
+            &mut request,
+            HEADER_LEN + BODY_LEN,
+            kind,
+            NLM_F_REQUEST | NLM_F_DUMP,
+            seq,
+        );
+        request[HEADER_LEN] = family;
+        self.send(&request)?;
         let mut result = Ok(());
         let (text, text_len) = (&mut self.text, &mut self.text_len);
         receive(
@@ -166,7 +157,7 @@ fn acknowledgement(
     message: &Message<'_>,
     text: &mut [u8; TEXT_CAPACITY],
     text_len: &mut usize,
-) -> Result<(), Refusal> {
+) -> Result<(), Errno> {
     *text_len = 0;
     match ErrorMessage::parse(message) {
         Ok(ErrorMessage { error: 0, .. }) => Ok(()),
@@ -176,8 +167,8 @@ fn acknowledgement(
                 text[..len].copy_from_slice(&said[..len]);
                 *text_len = len;
             }
-            Err(Refusal::from(Errno::from_raw(error.unsigned_abs() as u16)))
+            Err(Errno::from_raw(error.unsigned_abs() as u16))
         }
-        Err(_) => Err(Refusal::from(Errno::EIO)),
+        Err(_) => Err(Errno::EIO),
     }
 }
