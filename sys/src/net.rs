@@ -278,7 +278,7 @@ pub fn getsockname(fd: Fd) -> Result<AnyAddress> {
 pub fn interface_index(fd: Fd, name: &[u8]) -> Result<u32> {
     // SAFETY: an all-zero `ifreq` is valid (a name and a union of plain data).
     let mut request: libc::ifreq = unsafe { core::mem::zeroed() };
-    if name.is_empty() || name.len() >= request.ifr_name.len() || name.contains(&0) {
+    if name.is_empty() || name.len() >= request.ifr_name.len() || crate::text::has_byte(name, 0) {
         return Err(crate::Errno::ENODEV);
     }
     for (slot, byte) in request.ifr_name.iter_mut().zip(name) {

@@ -1,6 +1,13 @@
 //! Numbers as the tools read them from the command line, the environment and files: the one
 //! parser of marks, tables and priorities for every tool of the project.
 
+/// Whether `bytes` holds `byte`. Not `<[u8]>::contains`, which brings in a word-at-a-time
+/// `memchr` (356 B on MIPS) for searches of a few bytes.
+#[allow(clippy::manual_contains)]
+pub fn has_byte(bytes: &[u8], byte: u8) -> bool {
+    bytes.iter().any(|&b| b == byte)
+}
+
 /// A number as fastd and netifd write marks (C's `strtoul` with base 0, but strict): decimal,
 /// `0x`/`0X` hexadecimal, or octal with a leading `0`; at most `0xffffffff`. No sign, no
 /// blanks, no trailing characters; an empty value is no number.
@@ -35,6 +42,14 @@ mod tests {
     extern crate std;
     use super::*;
     use std::string::String;
+
+    #[test]
+    fn a_byte_is_found_or_not() {
+        assert!(has_byte(b"fe80::1", b':'));
+        assert!(has_byte(b"lo\0", 0));
+        assert!(!has_byte(b"192.0.2.1", b':'));
+        assert!(!has_byte(b"", 0));
+    }
 
     #[test]
     fn decimal_hex_and_octal() {
