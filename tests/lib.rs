@@ -245,23 +245,14 @@ pub fn mips_sysroot() -> PathBuf {
     dir
 }
 
-/// The routes installer built for `triple` (`cargo xtask test` builds it for x86_64 and
-/// big-endian MIPS and passes their directory in `GWT_ROUTES_DIR`).
-pub fn routes_installer_for(triple: &str) -> PathBuf {
-    let path = passed_or_default("GWT_ROUTES_DIR", "target/installer")
-        .join(triple)
-        .join("routes");
-    assert!(
-        path.is_file(),
-        "{} is missing: run `cargo xtask test`",
-        path.display()
-    );
-    path
+/// The shipped `routes` of `triple`.
+pub fn routes_program_for(triple: &str) -> PathBuf {
+    dist_dir(triple).join("routes")
 }
 
-/// The routes installer for the machine's own architecture.
-pub fn routes_installer() -> PathBuf {
-    routes_installer_for("x86_64-unknown-linux-musl")
+/// The shipped `routes` for the machine's own architecture.
+pub fn routes_program() -> PathBuf {
+    routes_program_for("x86_64-unknown-linux-musl")
 }
 
 /// The size-report binary (`cargo xtask test` builds it and passes `GWT_SIZE_REPORT`).

@@ -1,6 +1,7 @@
 //! IP addresses and prefixes as `ip` writes them: pure functions over the text's bytes.
 
 use sys::libc;
+use sys::text::has_byte;
 
 /// An address family, with the numbers the kernel uses for it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -92,7 +93,7 @@ pub fn parse_prefix(text: &[u8]) -> Option<Prefix> {
 /// An IPv4 address in dotted-quad form or an IPv6 address in any of RFC 4291's forms
 /// (`::` once, a dotted IPv4 tail). No scope (`%dev`), no brackets.
 pub fn parse_addr(text: &[u8]) -> Option<Addr> {
-    if text.contains(&b':') {
+    if has_byte(text, b':') {
         parse_v6(text)
     } else {
         parse_v4(text).map(|octets| Addr::from_octets(&octets).expect("four bytes"))
@@ -126,7 +127,7 @@ fn parse_v6(text: &[u8]) -> Option<Addr> {
     while !rest.is_empty() {
         let end = rest.iter().position(|&b| b == b':').unwrap_or(rest.len());
         let part = &rest[..end];
-        if part.contains(&b'.') {
+        if has_byte(part, b'.') {
             // A dotted IPv4 tail fills the last two groups; nothing may follow it.
             if end != rest.len() || count > 6 {
                 return None;

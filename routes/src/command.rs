@@ -463,14 +463,16 @@ fn rule_or_route<'a>(
         Keyword::End => return Err(p.fail(Mistake::MissingVerb)),
         _ => return Err(p.fail(Mistake::UnknownVerb)),
     };
-    *request = Request::new(object, delete);
+    request.reset(object, delete);
     if route {
-        request.body()[4] = RT_TABLE_MAIN as u8;
+        request.set_body(4, RT_TABLE_MAIN as u8);
     }
     // The family the addresses tell, checked against `-4`/`-6` and each other as they come.
     let mut told: Option<Family> = None;
     let mut has_destination = false;
+    // Where the `::` written for `default` lies, to be cut if the line is IPv4.
     let mut default_destination_at = None;
+    // `RTN_*`; 0 while the line names none.
     let mut kind = 0;
     let mut proto = None;
     let mut dev: &[u8] = b"";
@@ -490,7 +492,7 @@ fn rule_or_route<'a>(
                 // Tables up to 255 go in the body's byte, larger ones in an attribute (with
                 // 0, `RT_TABLE_UNSPEC`, in the byte), as `ip` sends them.
                 let byte = u8::try_from(table).unwrap_or(0);
-                request.body()[4] = byte;
+                request.set_body(4, byte);
                 if byte == 0 {
                     request.attribute_u32(RTA_TABLE, table);
                 }
@@ -517,7 +519,11 @@ fn rule_or_route<'a>(
                 request.attribute(attribute, &value[..name.len() + 1]);
             }
             Keyword::Not if !route => {
-                request.body()[8..12].copy_from_slice(&FIB_RULE_INVERT.to_ne_bytes());
+                // `FIB_RULE_INVERT` in the flags, a host-order u32 at byte 8.
+                let flags = FIB_RULE_INVERT.to_ne_bytes();
+                for (at, byte) in flags.into_iter().enumerate() {
+                    request.set_body(8 + at, byte);
+                }
             }
             Keyword::Fwmark if !route => {
                 p.value()?;
@@ -565,7 +571,7 @@ fn rule_or_route<'a>(
                     let Some(prefix) = parse_prefix(p.word) else {
                         return Err(p.fail(Mistake::NotAPrefix));
                     };
-                    request.body()[len_at] = prefix.len;
+                    request.set_body(len_at, prefix.len);
                     request.attribute(attribute, prefix.addr.octets());
                     address = Some(prefix.addr);
                 }
@@ -585,14 +591,16 @@ fn rule_or_route<'a>(
     }
     let family = told.or(asked).unwrap_or(Family::V4);
     request.family = family;
-    let gateway = p.seen & bit(Keyword::Via) != 0;
     if route {
+        // A route is complete: its checks, the device, and `ip`'s defaults for type,
+        // protocol and scope.
         if !has_destination {
             return Err(p.fail(Mistake::RouteWithoutDestination));
         }
         if let (Some(at), Family::V4) = (default_destination_at, family) {
             request.cut(at);
         }
+        let gateway = p.seen & bit(Keyword::Via) != 0;
         if gateway && kind != 0 && kind != RTN_UNICAST {
             return Err(p.fail_at(Mistake::GatewayNotUnicast, b"via"));
         }
@@ -603,27 +611,31 @@ fn rule_or_route<'a>(
             kind = RTN_UNICAST;
         }
         let unicast = kind == RTN_UNICAST || kind == 0;
-        let body = request.body();
-        body[5] = proto.unwrap_or(if delete { 0 } else { RTPROT_BOOT });
-        body[6] = match family {
+        request.set_body(5, proto.unwrap_or(if delete { 0 } else { RTPROT_BOOT }));
+        let scope = match family {
             Family::V4 if unicast && delete => RT_SCOPE_NOWHERE,
             Family::V4 if unicast && !gateway => RT_SCOPE_LINK,
             _ => RT_SCOPE_UNIVERSE,
         };
+        request.set_body(6, scope);
     } else {
-        if p.seen & bit(Keyword::Pref) == 0 {
-            return Err(p.fail(Mistake::RuleWithoutPref));
-        }
-        if !delete && p.seen & bit(Keyword::Lookup) == 0 {
-            return Err(p.fail(Mistake::RuleWithoutTable));
-        }
-        kind = if delete { 0 } else { FR_ACT_TO_TBL };
+        kind = finish_rule(p, delete)?;
     }
-    let body = request.body();
-    body[0] = family.af();
+    request.set_body(0, family.af());
     // A route's type, a rule's action.
-    body[7] = kind;
+    request.set_body(7, kind);
     Ok(())
+}
+
+/// Completes a rule: its checks. Returns its action.
+fn finish_rule(p: &mut Parser<'_, '_>, delete: bool) -> Step<u8> {
+    if p.seen & bit(Keyword::Pref) == 0 {
+        return Err(p.fail(Mistake::RuleWithoutPref));
+    }
+    if !delete && p.seen & bit(Keyword::Lookup) == 0 {
+        return Err(p.fail(Mistake::RuleWithoutTable));
+    }
+    Ok(if delete { 0 } else { FR_ACT_TO_TBL })
 }
 
 fn gluon_wan<'a>(p: &mut Parser<'_, 'a>, asked: Option<Family>) -> Step<Command<'a>> {

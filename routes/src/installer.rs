@@ -104,6 +104,10 @@ pub fn main(args: Args) -> u8 {
             CLI.usage_error(&[b"a command is missing"]);
             USAGE_ERROR
         }
+        Some(word) if word.first() == Some(&b'-') => {
+            CLI.usage_error(&[b"unknown option '", word, b"'"]);
+            USAGE_ERROR
+        }
         Some(_) => {
             let mut words = [&b""[..]; MAX_WORDS + 1];
             let mut count = 0;

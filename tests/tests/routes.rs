@@ -1,9 +1,9 @@
-//! The routes installer against the real kernel, in network namespaces the tests make: the
+//! The shipped `routes` against the real kernel, in network namespaces the tests make: the
 //! state it leaves is compared with the state `ip` itself makes from the same lines in a
 //! twin namespace, run twice for idempotency; errors, batches and `check` by their exit
 //! codes and messages.
 
-use integration_tests::{Netns, Scratch, output, routes_installer, routes_installer_for};
+use integration_tests::{Netns, Scratch, output, routes_program, routes_program_for};
 use std::process::{Output, Stdio};
 
 fn text(bytes: &[u8]) -> String {
@@ -12,7 +12,7 @@ fn text(bytes: &[u8]) -> String {
 
 /// Runs the installer inside `netns`.
 fn routes(netns: &Netns, args: &[&str]) -> Output {
-    let program = routes_installer();
+    let program = routes_program();
     output(netns.command(program.to_str().unwrap()).args(args))
 }
 
@@ -374,7 +374,7 @@ fn mistakes_are_clear_errors() {
 #[test]
 fn without_permission_the_kernel_refuses_and_says_why() {
     let netns = Netns::new();
-    let program = routes_installer();
+    let program = routes_program();
     let out = output(
         netns
             .command("unshare")
@@ -392,7 +392,7 @@ fn without_permission_the_kernel_refuses_and_says_why() {
 #[test]
 fn a_batch_on_standard_input_is_read_whole_or_refused() {
     let netns = Netns::new();
-    let program = routes_installer();
+    let program = routes_program();
     let run = |input: &[u8]| {
         let mut child = netns
             .command(program.to_str().unwrap())
@@ -479,7 +479,7 @@ fn a_long_batch_file_is_read_in_pieces() {
 #[test]
 fn the_mips_build_under_qemu_manages_routes_and_fails_clearly_on_rules() {
     let netns = Netns::new();
-    let program = routes_installer_for("mips-unknown-linux-musl");
+    let program = routes_program_for("mips-unknown-linux-musl");
     let mips = |args: &[&str]| output(netns.command("qemu-mips").arg(&program).args(args));
     let route = [
         "route",

@@ -3,7 +3,7 @@
 
 use crate::cmd::{Result, capture, fail, root, run_quiet};
 use crate::dist::{build_target, dist_dir};
-use crate::targets::{DIST_TARGETS, PRELOAD_FILE};
+use crate::targets::{DIST_TARGETS, PRELOAD_FILE, Target};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -29,8 +29,10 @@ const ROUTE_ROUNDS: usize = 5;
 /// batch of 10 to one of 10,000. The two batch files hold the same lines: routes' syntax is
 /// ip's for these commands.
 fn routes() -> Result {
-    eprintln!("bench: building the routes installer for x86_64");
-    let installer = crate::dist::build_routes_installer("x86_64-unknown-linux-musl")?;
+    let native = native_target();
+    eprintln!("bench: building routes for {}", native.triple);
+    build_target(native)?;
+    let program = dist_dir(native.triple).join("routes");
     let dir = root().join("target/bench/routes");
     std::fs::create_dir_all(&dir)?;
     let write_batch = |name: &str, verb: &str, count: u32| -> Result<PathBuf> {
@@ -54,7 +56,7 @@ fn routes() -> Result {
         write_batch("add-10", "add", 10)?,
         write_batch("del-10", "del", 10)?,
     );
-    let routes_program = installer.to_string_lossy().into_owned();
+    let routes_program = program.to_string_lossy().into_owned();
     let tools: [(&str, [&str; 2]); 2] = [
         ("ip -batch", ["ip", "-batch"]),
         ("routes -b", [&routes_program, "-b"]),
@@ -146,15 +148,20 @@ fn add_and_delete(argv: &[&str; 2], add: &Path, delete: &Path) -> Result<(f64, f
     }
 }
 
+/// The dist target the benches run natively.
+fn native_target() -> &'static Target {
+    DIST_TARGETS
+        .iter()
+        .find(|t| t.triple.starts_with("x86_64"))
+        .expect("an x86_64 target")
+}
+
 /// The cost of `socket()` + `close()` in a glibc process: without a preload, with ours (mark
 /// unset, and mark 1), and with a C preload that behaves like Gluon's original (mark 1). Runs
 /// natively on x86_64 in a user+network namespace of its own (so that SO_MARK is allowed),
 /// the variants interleaved round by round; the median of each is reported.
 fn packetmark() -> Result {
-    let native = DIST_TARGETS
-        .iter()
-        .find(|t| t.triple.starts_with("x86_64"))
-        .expect("an x86_64 target");
+    let native = native_target();
     eprintln!("bench: building libpacketmark.so for {}", native.triple);
     build_target(native)?;
     let ours = dist_dir(native.triple).join(PRELOAD_FILE);

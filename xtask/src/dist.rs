@@ -70,30 +70,6 @@ pub fn build_target(target: &Target) -> Result<Vec<String>> {
     Ok(warnings)
 }
 
-/// Builds the routes installer (`routes` with its `installer` feature) for `triple`, as the
-/// shipped programs are built but into a directory of its own, and returns the stripped
-/// file. It is tested, not shipped, until it fits its byte budget (routes/README.md).
-pub fn build_routes_installer(triple: &str) -> Result<PathBuf> {
-    let packages = ["-p", "routes", "--features", "routes/rt,routes/installer"];
-    let mut cmd = build_command(triple, Kind::StaticProgram, &packages);
-    cmd.env("CARGO_TARGET_DIR", root().join("target/build-installer"));
-    let (artifacts, warnings) = run_build(&mut cmd, triple)?;
-    if !warnings.is_empty() {
-        return fail(format!(
-            "the installer build warned:\n  {}",
-            warnings.join("\n  ")
-        ));
-    }
-    let Some((built, _)) = artifacts.into_iter().find(|(_, name)| name == "routes") else {
-        return fail("the installer build produced no routes");
-    };
-    let dir = root().join("target/installer").join(triple);
-    fs::create_dir_all(&dir)?;
-    let installed = dir.join("routes");
-    strip(&built, &installed, &[])?;
-    Ok(installed)
-}
-
 /// What one cargo build made: its artifacts (path, file name) and the warnings it printed.
 pub type Built = (Vec<(PathBuf, String)>, Vec<String>);
 

@@ -2,7 +2,7 @@
 //! line and the time each step took.
 
 use crate::cmd::{Failure, Result, cargo, display, echo_and_collect_warnings, fail, root};
-use crate::dist::{build_routes_installer, build_size_report, build_target, size_report};
+use crate::dist::{build_size_report, build_target, size_report};
 use crate::setup;
 use crate::targets::{BUILD_STD, CHECK_ONLY_TARGETS, DIST_TARGETS, Kind, PROGRAMS, Target};
 use std::io::{BufRead, BufReader};
@@ -256,26 +256,15 @@ pub fn test() -> Result {
         size_report_binary = Some(build_size_report()?);
         Ok(())
     });
-    let mut installer = None;
-    tally.check(
-        "routes installer builds (x86_64 and MIPS; tested, not shipped until within budget)",
-        || {
-            for triple in ["x86_64-unknown-linux-musl", MIPS] {
-                installer = Some(build_routes_installer(triple)?);
-            }
-            Ok(())
-        },
-    );
     let integration = "integration tests (artifacts, namespaces, preload, routes)";
-    match (dist_ok, sysroot, size_report_binary, installer) {
-        (true, Some(sysroot), Some(size_report_binary), Some(installer)) => tally.cargo_test(
+    match (dist_ok, sysroot, size_report_binary) {
+        (true, Some(sysroot), Some(size_report_binary)) => tally.cargo_test(
             integration,
             cargo()
                 .args(["test", "-p", "integration-tests"])
                 .env("GWT_DIST_DIR", root().join("target/dist"))
                 .env("GWT_SIZE_REPORT", size_report_binary)
-                .env("GWT_MIPS_SYSROOT", sysroot)
-                .env("GWT_ROUTES_DIR", installer_dir(&installer)),
+                .env("GWT_MIPS_SYSROOT", sysroot),
         ),
         // Files left from an earlier build would be tested in place of the ones that failed.
         _ => tally.skip(integration, "a build it needs failed"),
@@ -328,15 +317,6 @@ pub fn fuzz(only: Option<&str>, seconds: u32) -> Result {
     Ok(())
 }
 
-/// The directory that holds each target's installer (`<dir>/<triple>/routes`).
-fn installer_dir(installer: &std::path::Path) -> std::path::PathBuf {
-    installer
-        .ancestors()
-        .nth(2)
-        .expect("<dir>/<triple>/routes")
-        .to_path_buf()
-}
-
 /// A dist build for `test`: a warning fails it, as clippy's do.
 fn build_target_without_warnings(target: &Target) -> Result {
     let warnings = build_target(target)?;
@@ -360,9 +340,7 @@ fn clippy_cross(triple: &str, programs: bool) -> Result {
             Kind::SharedObject.encoded_rustflags(),
         );
     if programs {
-        let mut features: Vec<String> = PROGRAMS.iter().map(|p| format!("{p}/rt")).collect();
-        // The routes installer is linted too, though the frame is what ships for now.
-        features.push("routes/installer".to_string());
+        let features: Vec<String> = PROGRAMS.iter().map(|p| format!("{p}/rt")).collect();
         cmd.args(["-p", "sys", "-p", crate::targets::PRELOAD_CRATE]);
         for program in PROGRAMS {
             cmd.args(["-p", program]);
