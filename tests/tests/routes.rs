@@ -370,6 +370,35 @@ fn mistakes_are_clear_errors() {
     }
 }
 
+/// The kernel's own words on a refusal (its extended acknowledgement) follow ours. Their
+/// wording is the kernel's and changes between versions, so only their place is checked.
+#[test]
+fn the_kernels_own_words_are_shown() {
+    let netns = Netns::new();
+    let out = routes(
+        &netns,
+        &[
+            "route",
+            "add",
+            "unreachable",
+            "default",
+            "dev",
+            "lo",
+            "table",
+            "5",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let said = text(&out.stderr);
+    let ours = "routes: `the route` (IPv4): invalid argument (kernel: ";
+    assert!(said.starts_with(ours), "{said}");
+    assert!(
+        said.len() > ours.len() + 3 && said.ends_with(")\n"),
+        "{said}"
+    );
+    assert_eq!(said.lines().count(), 1, "{said}");
+}
+
 /// In a user namespace that does not own the network namespace, the kernel refuses.
 #[test]
 fn without_permission_the_kernel_refuses_and_says_why() {
