@@ -4,7 +4,6 @@
 //! talks to the kernel. Rules and routes share one loop over their words, since most words
 //! (tables, priorities, prefixes, devices) mean the same in both.
 
-use crate::addr::{Addr, Family, parse_addr, parse_prefix};
 use crate::netlink::{
     FIB_RULE_INVERT, FR_ACT_TO_TBL, FRA_DST, FRA_FWMARK, FRA_FWMASK, FRA_IIFNAME, FRA_OIFNAME,
     FRA_SRC, RT_SCOPE_LINK, RT_SCOPE_NOWHERE, RT_SCOPE_UNIVERSE, RT_TABLE_DEFAULT, RT_TABLE_LOCAL,
@@ -12,6 +11,7 @@ use crate::netlink::{
     RTN_UNICAST, RTN_UNREACHABLE, RTPROT_BOOT,
 };
 use crate::request::{Object, Request};
+use sys::addr::{Addr, Family, parse_addr, parse_prefix};
 use sys::text::parse_u32;
 
 /// `gluon-wan up|down|check`: Gluon's WAN policy for the chosen families.

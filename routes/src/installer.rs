@@ -7,13 +7,13 @@ mod kernel;
 
 use core::ffi::CStr;
 use kernel::Kernel;
-use routes::addr::Family;
 use routes::batch;
 use routes::command::{self, Command, GluonAction, GluonWan, MAX_WORDS, Mistake, SyntaxError};
 use routes::netlink::{
     Fields, RTM_GETROUTE, RTM_GETRULE, RTM_NEWROUTE, RTM_NEWRULE, RTN_UNREACHABLE,
 };
 use routes::request::{self, Found, Object, Request};
+use sys::addr::Family;
 use sys::io::{Fd, write_all};
 use sys::rt::{Args, Cli};
 use sys::{Errno, fs, io, libc};

@@ -10,13 +10,13 @@
 //! flags only: an `add` of a route is create-or-replace, so that running it twice is no
 //! error.
 
-use crate::addr::Family;
 use crate::netlink::{
     self, BODY_LEN, FIB_RULE_INVERT, FRA_FWMARK, FRA_FWMASK, FRA_IIFNAME, FRA_OIFNAME, FRA_SRC,
     Fields, HEADER_LEN, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, RTA_DST,
     RTA_GATEWAY, RTA_OIF, RTA_PRIORITY, RTM_DELROUTE, RTM_DELRULE, RTM_NEWROUTE, RTM_NEWRULE,
     align,
 };
+use sys::addr::Family;
 
 /// Room for the largest request: header, body, two 16-byte addresses, two interface names
 /// and four 32-bit attributes, with alignment (140 bytes; the parser takes each word once).

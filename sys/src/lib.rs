@@ -1,6 +1,7 @@
 //! The one `no_std` runtime of gluon-wan-tools: raw Linux syscalls for x86_64, MIPS o32
 //! (big- and little-endian), aarch64 and arm EABI, the program entry for static binaries,
-//! and the little I/O the tools need. No libc is linked; the `libc` crate supplies only
+//! the little I/O the tools need, and the text every tool reads the same way (numbers in
+//! `text`, IP addresses in `addr`). No libc is linked; the `libc` crate supplies only
 //! types and per-architecture constants (MIPS differs: `SOL_SOCKET` is `0xffff`,
 //! `SOCK_DGRAM` is 1, errno values and syscall numbers differ).
 //!
@@ -12,6 +13,7 @@
 #![no_std]
 #![cfg_attr(target_arch = "mips", feature(asm_experimental_arch))]
 
+pub mod addr;
 mod arch;
 pub mod epoll;
 pub mod errno;

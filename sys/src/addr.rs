@@ -1,7 +1,7 @@
-//! IP addresses and prefixes as `ip` writes them: pure functions over the text's bytes.
+//! IP addresses and prefixes as `ip` and resolv.conf write them: pure functions over the
+//! text's bytes, for every tool of the project.
 
-use sys::libc;
-use sys::text::has_byte;
+use crate::text::has_byte;
 
 /// An address family, with the numbers the kernel uses for it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -200,6 +200,7 @@ pub fn parse_decimal(text: &[u8]) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     fn v6(text: &str) -> Option<[u8; 16]> {
