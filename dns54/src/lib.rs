@@ -4,5 +4,6 @@
 //! table (`forward`). The program (`main.rs`) is the event loop around them.
 #![cfg_attr(not(test), no_std)]
 
+pub mod forward;
 pub mod resolv;
 pub mod wire;

@@ -1,0 +1,575 @@
+//! The forwarder as a state machine over a fixed table. It performs no I/O and reads no
+//! clock: the event loop tells it what arrived and what time it is, and it answers through
+//! [`Io`] with what to open, send, answer and close, and through
+//! [`Forwarder::next_deadline`] when to call it again. So every rule below is a unit test
+//! with time as a number, and a seeded simulation drives it through lost, late, duplicated
+//! and forged replies.
+//!
+//! The life of a query: it arrives ([`Forwarder::query`]); the same bytes already in flight
+//! make it a *follower* of that query (aggregation), else it becomes a *leader* and is sent
+//! to the preferred server on that server's current socket with a fresh random ID. A reply
+//! is accepted only on the leader's socket, with its ID and its question; the leader and its
+//! followers then get it, each with its own ID, and their slots are free again. A timeout,
+//! a SERVFAIL or REFUSED reply, or an ICMP error moves the leader to the next server; past
+//! the overall deadline every client of it gets SERVFAIL.
+//!
+//! Upstream sockets carry at most [`Config::socket_queries`] queries for at most
+//! [`Config::socket_lifetime`]; then they take no more, are closed once their last query is
+//! done, and a new socket (a new random port) takes their place.
+
+use crate::wire::{self, Question, REFUSED, SERVFAIL, Verdict};
+
+/// Milliseconds on the monotonic clock.
+pub type Millis = u64;
+
+/// The bytes of a query a slot keeps, to send it again to the next server.
+pub const QUERY_CAPACITY: usize = 512;
+
+/// The most upstream sockets open at once (each server's current one, and those that take
+/// no more queries but still wait for replies).
+pub const MAX_SOCKETS: usize = 32;
+
+/// How many clients may wait for one leader's answer besides its own.
+pub const MAX_FOLLOWERS: usize = 16;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Config {
+    /// How long one attempt waits for a reply before the next server is asked.
+    pub timeout: Millis,
+    /// How long a client waits in all; then it gets SERVFAIL.
+    pub deadline: Millis,
+    /// The most queries one upstream socket carries.
+    pub socket_queries: u16,
+    /// The longest an upstream socket takes new queries.
+    pub socket_lifetime: Millis,
+    /// The most queries in flight (leaders and followers), at most the table's size.
+    pub forward_max: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            timeout: 1000,
+            deadline: 5000,
+            socket_queries: 64,
+            socket_lifetime: 10_000,
+            forward_max: 150,
+        }
+    }
+}
+
+/// Why an upstream socket could not be opened or a query not sent on it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Failure {
+    /// The socket could not be marked: nothing may be sent unmarked.
+    Mark,
+    /// The server cannot be reached now (no route, no such interface, ICMP): ask the next.
+    Unreachable,
+}
+
+/// What the forwarder asks of the event loop. Upstream sockets are named by their index in
+/// the forwarder's socket table; servers by their index in the current list.
+pub trait Io<C> {
+    /// Opens upstream socket `socket` to server `server`: a new UDP socket with a
+    /// kernel-chosen port, marked if a mark is asked for, connected to the server.
+    fn open(&mut self, socket: usize, server: usize) -> Result<(), Failure>;
+    /// Sends a query on an open socket.
+    fn send(&mut self, socket: usize, message: &[u8]) -> Result<(), Failure>;
+    /// Closes an upstream socket.
+    fn close(&mut self, socket: usize);
+    /// Answers a client.
+    fn answer(&mut self, client: &C, message: &[u8]);
+}
+
+/// A source of query IDs: `getrandom` in the program, a seeded generator in tests.
+pub trait Random {
+    fn next_u16(&mut self) -> u16;
+}
+
+/// What happened, for the SIGUSR1 line and the tests.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct Counters {
+    /// Queries from clients that were forwarded or answered here.
+    pub queries: u64,
+    /// Answers from upstream relayed to clients (each client counted).
+    pub answers: u64,
+    /// Attempts that got no reply in time.
+    pub timeouts: u64,
+    /// Queries sent again to another server.
+    pub retries: u64,
+    /// Replies that matched no query in flight, or not its question.
+    pub dropped_replies: u64,
+    /// Client messages dropped: responses, runts.
+    pub dropped_requests: u64,
+    /// Queries answered SERVFAIL because a socket could not be marked.
+    pub mark_failures: u64,
+    /// Queries refused because the table was full.
+    pub refused_full: u64,
+    /// Queries answered SERVFAIL: no server, the deadline passed, too many identical waiting.
+    pub servfail: u64,
+    /// Queries answered here for what they are (NOTIMP, FORMERR, REFUSED for oversize).
+    pub local: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    Free,
+    /// Sent upstream, waiting for its answer.
+    Leader,
+    /// Waiting for the answer of the leader in this slot.
+    Follower(u16),
+}
+
+/// One query in flight. Only a leader uses the fields after `arrived`.
+#[derive(Clone, Copy)]
+struct Slot<C> {
+    role: Role,
+    client: C,
+    client_id: u16,
+    arrived: Millis,
+    /// The ID it carries upstream.
+    upstream_id: u16,
+    socket: u16,
+    server: u8,
+    /// Servers asked so far, the current one included.
+    attempts: u8,
+    attempt_deadline: Millis,
+    question: Question,
+    query_len: u16,
+    query: [u8; QUERY_CAPACITY],
+}
+
+#[derive(Clone, Copy, Default)]
+struct Socket {
+    open: bool,
+    /// Takes no more queries; closed when the last one in flight is done.
+    retired: bool,
+    server: u8,
+    opened: Millis,
+    sent: u16,
+    in_flight: u16,
+}
+
+/// No slot: an entry of the ID map, a slot index out of range.
+const NONE: u16 = u16::MAX;
+
+/// The forwarder: a table of `N` slots, the upstream sockets, and which leader each
+/// upstream ID belongs to. `C` is whatever the event loop needs to answer a client.
+pub struct Forwarder<C, const N: usize> {
+    config: Config,
+    slots: [Slot<C>; N],
+    sockets: [Socket; MAX_SOCKETS],
+    /// The leader slot that sent each upstream ID, or `NONE`: IDs are unique among all
+    /// queries in flight, so a reply is found at once.
+    ids: [u16; 65536],
+    servers: usize,
+    preferred: usize,
+    counters: Counters,
+}
+
+impl<C: Copy, const N: usize> Forwarder<C, N> {
+    /// An empty forwarder; `idle` fills the free slots' client field.
+    pub fn new(config: Config, idle: C) -> Forwarder<C, N> {
+        assert!(N < usize::from(NONE));
+        let free = Slot {
+            role: Role::Free,
+            client: idle,
+            client_id: 0,
+            arrived: 0,
+            upstream_id: 0,
+            socket: 0,
+            server: 0,
+            attempts: 0,
+            attempt_deadline: 0,
+            question: Question {
+                name_at: 0,
+                end: 0,
+                qtype: 0,
+                qclass: 0,
+            },
+            query_len: 0,
+            query: [0; QUERY_CAPACITY],
+        };
+        Forwarder {
+            config: Config {
+                forward_max: config.forward_max.min(N),
+                ..config
+            },
+            slots: [free; N],
+            sockets: [Socket::default(); MAX_SOCKETS],
+            ids: [NONE; 65536],
+            servers: 0,
+            preferred: 0,
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Queries in flight (leaders and followers), and upstream sockets open.
+    pub fn occupancy(&self) -> (usize, usize) {
+        let slots = self.slots.iter().filter(|s| s.role != Role::Free).count();
+        let sockets = self.sockets.iter().filter(|s| s.open).count();
+        (slots, sockets)
+    }
+
+    /// The upstream servers changed: there are `count` now. Every socket takes no more
+    /// queries (each is closed once its last reply or timeout is in); queries in flight go on
+    /// and move to the new servers if they must try again.
+    pub fn set_servers(&mut self, count: usize, io: &mut dyn Io<C>) {
+        self.servers = count;
+        self.preferred = 0;
+        for socket in 0..MAX_SOCKETS {
+            self.retire(socket, io);
+        }
+    }
+
+    /// A message from a client.
+    pub fn query(
+        &mut self,
+        now: Millis,
+        client: C,
+        message: &[u8],
+        io: &mut dyn Io<C>,
+        random: &mut dyn Random,
+    ) {
+        let question = match wire::classify_query(message) {
+            Verdict::Drop => {
+                self.counters.dropped_requests += 1;
+                return;
+            }
+            Verdict::Answer(rcode) => {
+                self.counters.queries += 1;
+                self.counters.local += 1;
+                return answer_locally(message, rcode, &client, io);
+            }
+            Verdict::Forward(question) => question,
+        };
+        self.counters.queries += 1;
+        if message.len() > QUERY_CAPACITY {
+            self.counters.local += 1;
+            return answer_locally(message, REFUSED, &client, io);
+        }
+        if self.servers == 0 {
+            self.counters.servfail += 1;
+            return answer_locally(message, SERVFAIL, &client, io);
+        }
+        let in_use = self.slots.iter().filter(|s| s.role != Role::Free).count();
+        let free = self.slots.iter().position(|s| s.role == Role::Free);
+        let Some(free) = free.filter(|_| in_use < self.config.forward_max) else {
+            self.counters.refused_full += 1;
+            return answer_locally(message, REFUSED, &client, io);
+        };
+        // The same bytes after the ID: one reply is right for both.
+        let leader = self.slots.iter().position(|s| {
+            s.role == Role::Leader
+                && usize::from(s.query_len) == message.len()
+                && s.query[2..message.len()] == message[2..]
+        });
+        let slot = &mut self.slots[free];
+        slot.client = client;
+        slot.client_id = wire::id(message);
+        slot.arrived = now;
+        if let Some(leader) = leader {
+            let followers = self
+                .slots
+                .iter()
+                .filter(|s| s.role == Role::Follower(leader as u16))
+                .count();
+            if followers >= MAX_FOLLOWERS {
+                self.counters.servfail += 1;
+                return answer_locally(message, SERVFAIL, &client, io);
+            }
+            self.slots[free].role = Role::Follower(leader as u16);
+            return;
+        }
+        slot.role = Role::Leader;
+        slot.question = question;
+        slot.query_len = message.len() as u16;
+        slot.query[..message.len()].copy_from_slice(message);
+        slot.server = (self.preferred % self.servers) as u8;
+        slot.attempts = 0;
+        self.attempt(free, now, io, random);
+    }
+
+    /// A datagram on upstream socket `socket`. The buffer is the event loop's: the client's
+    /// IDs are written into it before each answer.
+    pub fn reply(
+        &mut self,
+        now: Millis,
+        socket: usize,
+        message: &mut [u8],
+        io: &mut dyn Io<C>,
+        random: &mut dyn Random,
+    ) {
+        let leader = self.ids[usize::from(wire::id(message))];
+        let matches = |slot: &Slot<C>| {
+            slot.role == Role::Leader
+                && usize::from(slot.socket) == socket
+                && message.len() >= wire::HEADER_LEN
+                && wire::answers(
+                    message,
+                    &slot.query[..usize::from(slot.query_len)],
+                    &slot.question,
+                )
+        };
+        let Some(slot) = self
+            .slots
+            .get(usize::from(leader))
+            .filter(|slot| matches(slot))
+        else {
+            self.counters.dropped_replies += 1;
+            return;
+        };
+        let rcode = wire::rcode(message);
+        if (rcode == SERVFAIL || rcode == REFUSED) && usize::from(slot.attempts) < self.servers {
+            // Another server may know better; if all said so, the client hears it.
+            let leader = usize::from(leader);
+            self.release(leader, io);
+            self.slots[leader].server =
+                ((usize::from(self.slots[leader].server) + 1) % self.servers) as u8;
+            self.counters.retries += 1;
+            return self.attempt(leader, now, io, random);
+        }
+        self.preferred = usize::from(slot.server);
+        let leader = usize::from(leader);
+        self.release(leader, io);
+        self.finish(leader, message, io);
+    }
+
+    /// An error on upstream socket `socket` (an ICMP unreachable, reported by the kernel
+    /// on the connected socket): its queries go to the next server, and it is closed.
+    pub fn socket_error(
+        &mut self,
+        now: Millis,
+        socket: usize,
+        io: &mut dyn Io<C>,
+        random: &mut dyn Random,
+    ) {
+        // Retired first, so that no query is sent on it again; its last release closes it.
+        self.retire(socket, io);
+        for leader in 0..N {
+            let slot = &self.slots[leader];
+            if slot.role == Role::Leader && usize::from(slot.socket) == socket {
+                self.move_on(leader, now, io, random);
+            }
+        }
+    }
+
+    /// Time has passed: attempts that timed out move on, queries past their deadline get
+    /// SERVFAIL, sockets past their lifetime take no more queries.
+    pub fn timeout(&mut self, now: Millis, io: &mut dyn Io<C>, random: &mut dyn Random) {
+        for leader in 0..N {
+            let slot = &self.slots[leader];
+            if slot.role != Role::Leader {
+                continue;
+            }
+            if now >= slot.arrived + self.config.deadline {
+                self.release(leader, io);
+                self.fail(leader, io);
+            } else if now >= slot.attempt_deadline {
+                self.counters.timeouts += 1;
+                self.move_on(leader, now, io, random);
+            }
+        }
+        for socket in 0..MAX_SOCKETS {
+            let s = &self.sockets[socket];
+            if s.open && !s.retired && now >= s.opened + self.config.socket_lifetime {
+                self.retire(socket, io);
+            }
+        }
+    }
+
+    /// When [`Forwarder::timeout`] has something to do next.
+    pub fn next_deadline(&self) -> Option<Millis> {
+        let slots = self
+            .slots
+            .iter()
+            .filter(|s| s.role == Role::Leader)
+            .map(|s| s.attempt_deadline.min(s.arrived + self.config.deadline));
+        let sockets = self
+            .sockets
+            .iter()
+            .filter(|s| s.open && !s.retired)
+            .map(|s| s.opened + self.config.socket_lifetime);
+        slots.chain(sockets).min()
+    }
+
+    /// Sends leader `leader` to its current server, opening a socket if that server has
+    /// none that takes queries; moves on to the next server when one cannot be reached.
+    fn attempt(&mut self, leader: usize, now: Millis, io: &mut dyn Io<C>, random: &mut dyn Random) {
+        loop {
+            if now >= self.slots[leader].arrived + self.config.deadline
+                || usize::from(self.slots[leader].attempts) >= 2 * self.servers.max(1) + 8
+            {
+                return self.fail(leader, io);
+            }
+            if self.servers == 0 {
+                return self.fail(leader, io);
+            }
+            self.slots[leader].attempts += 1;
+            // The list may have shrunk since the last attempt.
+            let server = usize::from(self.slots[leader].server) % self.servers;
+            let sent = match self.socket_for(server, now, io) {
+                Ok(socket) => {
+                    let id = self.fresh_id(random);
+                    let slot = &mut self.slots[leader];
+                    let query = &mut slot.query[..usize::from(slot.query_len)];
+                    wire::set_id(query, id);
+                    io.send(socket, query).map(|()| (socket, id))
+                }
+                Err(failure) => Err(failure),
+            };
+            match sent {
+                Ok((socket, id)) => {
+                    let slot = &mut self.slots[leader];
+                    slot.upstream_id = id;
+                    slot.socket = socket as u16;
+                    slot.attempt_deadline = now + self.config.timeout;
+                    self.ids[usize::from(id)] = leader as u16;
+                    let s = &mut self.sockets[socket];
+                    s.sent += 1;
+                    s.in_flight += 1;
+                    return;
+                }
+                Err(Failure::Mark) => {
+                    self.counters.mark_failures += 1;
+                    return self.fail(leader, io);
+                }
+                Err(Failure::Unreachable) => {
+                    let slot = &mut self.slots[leader];
+                    slot.server = ((server + 1) % self.servers.max(1)) as u8;
+                    self.counters.retries += 1;
+                }
+            }
+        }
+    }
+
+    /// The socket of `server` that takes queries, opened if there is none.
+    fn socket_for(
+        &mut self,
+        server: usize,
+        now: Millis,
+        io: &mut dyn Io<C>,
+    ) -> Result<usize, Failure> {
+        let current = self
+            .sockets
+            .iter()
+            .position(|s| s.open && !s.retired && usize::from(s.server) == server);
+        if let Some(socket) = current {
+            let s = &self.sockets[socket];
+            if s.sent < self.config.socket_queries && now < s.opened + self.config.socket_lifetime {
+                return Ok(socket);
+            }
+            self.retire(socket, io);
+        }
+        let Some(socket) = self.sockets.iter().position(|s| !s.open) else {
+            return Err(Failure::Unreachable);
+        };
+        io.open(socket, server)?;
+        self.sockets[socket] = Socket {
+            open: true,
+            retired: false,
+            server: server as u8,
+            opened: now,
+            sent: 0,
+            in_flight: 0,
+        };
+        Ok(socket)
+    }
+
+    /// An upstream ID that no query in flight carries.
+    fn fresh_id(&mut self, random: &mut dyn Random) -> u16 {
+        loop {
+            let id = random.next_u16();
+            if self.ids[usize::from(id)] == NONE {
+                return id;
+            }
+        }
+    }
+
+    /// The leader's attempt is over (answered, failed, moved on): its ID and its place on
+    /// the socket are given back.
+    fn release(&mut self, leader: usize, io: &mut dyn Io<C>) {
+        let slot = &self.slots[leader];
+        if self.ids[usize::from(slot.upstream_id)] == leader as u16 {
+            self.ids[usize::from(slot.upstream_id)] = NONE;
+        }
+        let socket = usize::from(slot.socket);
+        let s = &mut self.sockets[socket];
+        s.in_flight = s.in_flight.saturating_sub(1);
+        if s.retired && s.in_flight == 0 && s.open {
+            s.open = false;
+            io.close(socket);
+        }
+    }
+
+    /// Sends the leader to the next server, or fails it if its time is up.
+    fn move_on(&mut self, leader: usize, now: Millis, io: &mut dyn Io<C>, random: &mut dyn Random) {
+        self.release(leader, io);
+        let slot = &mut self.slots[leader];
+        slot.server = ((usize::from(slot.server) + 1) % self.servers.max(1)) as u8;
+        self.counters.retries += 1;
+        self.attempt(leader, now, io, random);
+    }
+
+    /// The socket takes no more queries; it is closed now if none is in flight on it.
+    fn retire(&mut self, socket: usize, io: &mut dyn Io<C>) {
+        let s = &mut self.sockets[socket];
+        if !s.open {
+            return;
+        }
+        s.retired = true;
+        if s.in_flight == 0 {
+            s.open = false;
+            io.close(socket);
+        }
+    }
+
+    /// Every client of the leader gets `message` with its own ID; their slots are free.
+    fn finish(&mut self, leader: usize, message: &mut [u8], io: &mut dyn Io<C>) {
+        for index in 0..N {
+            let slot = &mut self.slots[index];
+            if index == leader || slot.role == Role::Follower(leader as u16) {
+                wire::set_id(message, slot.client_id);
+                io.answer(&slot.client, message);
+                slot.role = Role::Free;
+                self.counters.answers += 1;
+            }
+        }
+    }
+
+    /// Every client of the leader gets SERVFAIL.
+    fn fail(&mut self, leader: usize, io: &mut dyn Io<C>) {
+        let slot = &self.slots[leader];
+        let mut answer = [0u8; QUERY_CAPACITY];
+        let len = wire::local_answer(
+            &slot.query[..usize::from(slot.query_len)],
+            SERVFAIL,
+            &mut answer,
+        );
+        for index in 0..N {
+            let slot = &mut self.slots[index];
+            if index == leader || slot.role == Role::Follower(leader as u16) {
+                wire::set_id(&mut answer[..len], slot.client_id);
+                io.answer(&slot.client, &answer[..len]);
+                slot.role = Role::Free;
+                self.counters.servfail += 1;
+            }
+        }
+    }
+}
+
+/// Answers a client's message here with `rcode`.
+fn answer_locally<C>(message: &[u8], rcode: u8, client: &C, io: &mut dyn Io<C>) {
+    let mut answer = [0u8; QUERY_CAPACITY];
+    let len = wire::local_answer(message, rcode, &mut answer);
+    if len > 0 {
+        io.answer(client, &answer[..len]);
+    }
+}
+
+#[cfg(test)]
+mod tests;
