@@ -14,7 +14,7 @@ use routes::netlink::{
 };
 use routes::request::{self, Found, Object, Request};
 use sys::addr::Family;
-use sys::io::{Fd, write_all};
+use sys::io::{Fd, Line, write_all};
 use sys::rt::{Args, Cli};
 use sys::{Errno, fs, io, libc};
 
@@ -534,51 +534,21 @@ fn say(parts: &[&[u8]]) {
     }
 }
 
-/// One message line, put together in a fixed buffer and written at once; what does not fit
-/// is cut.
-struct Line {
-    buffer: [u8; 512],
-    len: usize,
+/// What routes adds to a message line: where a batch line stands, what a request is.
+trait Describe {
+    fn place(&mut self, place: Option<Place<'_>>);
+    fn describe(&mut self, request: &Request<'_>, place: Option<Place<'_>>);
+    fn say(&self);
 }
 
-impl Line {
-    fn new() -> Line {
-        Line {
-            buffer: [0; 512],
-            len: 0,
-        }
-    }
-
-    fn text(&mut self, text: &[u8]) {
-        for &byte in text {
-            if let Some(slot) = self.buffer.get_mut(self.len) {
-                *slot = byte;
-                self.len += 1;
-            }
-        }
-    }
-
-    fn number(&mut self, mut value: u32) {
-        let mut digits = [0u8; 10];
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (value % 10) as u8;
-            value /= 10;
-            if value == 0 {
-                break;
-            }
-        }
-        self.text(&digits[at..]);
-    }
-
+impl Describe for Line {
     /// `FILE:LINE: ` for a batch line.
     fn place(&mut self, place: Option<Place<'_>>) {
         if let Some(place) = place {
-            self.text(place.file);
-            self.text(b":");
-            self.number(place.line);
-            self.text(b": ");
+            self.text(place.file)
+                .text(b":")
+                .number(place.line)
+                .text(b": ");
         }
     }
 
@@ -599,7 +569,7 @@ impl Line {
     }
 
     fn say(&self) {
-        let _ = write_all(Fd::STDERR, &self.buffer[..self.len]);
+        self.write_to(Fd::STDERR);
     }
 }
 

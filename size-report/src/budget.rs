@@ -201,10 +201,10 @@ mod tests {
         // routes/README.md; its limit here is its budget then, so that it cannot grow unseen.
         let ceilings = [
             ("libpacketmark.so", 3072),
-            ("routes", 27_008),
+            ("routes", 27_072),
             ("dns54", 32 * 1024),
         ];
-        assert!(include_str!("../budgets.txt").contains("routes ships at 26,984 B"));
+        assert!(include_str!("../budgets.txt").contains("routes ships at 27,000 B"));
         let budgets = parse_budgets(include_str!("../budgets.txt")).unwrap();
         for (file, ceiling) in ceilings {
             let budget = budgets

@@ -198,6 +198,64 @@ pub fn parse_decimal(text: &[u8]) -> Option<u32> {
     })
 }
 
+/// Writes an address as `ip` shows it: dotted quad, or IPv6 groups with the longest run of
+/// two or more zero groups as `::`.
+pub fn write(addr: &Addr, line: &mut crate::io::Line) {
+    let octets = addr.octets();
+    if addr.family == Family::V4 {
+        for (index, &octet) in octets.iter().enumerate() {
+            if index > 0 {
+                line.text(b".");
+            }
+            line.number(u32::from(octet));
+        }
+        return;
+    }
+    let groups: [u16; 8] =
+        core::array::from_fn(|i| u16::from_be_bytes([octets[2 * i], octets[2 * i + 1]]));
+    // The longest run of zero groups: (start, length).
+    let (mut best, mut run) = ((8, 0), (0, 0));
+    for (index, &group) in groups.iter().enumerate() {
+        if group == 0 {
+            if run.1 == 0 {
+                run.0 = index;
+            }
+            run.1 += 1;
+            if run.1 > best.1 {
+                best = run;
+            }
+        } else {
+            run.1 = 0;
+        }
+    }
+    if best.1 < 2 {
+        best = (8, 0);
+    }
+    let mut index = 0;
+    while index < 8 {
+        if index == best.0 {
+            line.text(b"::");
+            index += best.1;
+            continue;
+        }
+        if index > 0 && index != best.0 + best.1 {
+            line.text(b":");
+        }
+        let group = groups[index];
+        let mut digits = [0u8; 4];
+        let mut len = 0;
+        for shift in [12, 8, 4, 0] {
+            let digit = (group >> shift & 0xf) as u8;
+            if len > 0 || digit != 0 || shift == 0 {
+                digits[len] = b"0123456789abcdef"[usize::from(digit)];
+                len += 1;
+            }
+        }
+        line.text(&digits[..len]);
+        index += 1;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -276,6 +334,26 @@ mod tests {
             "10/8",
         ] {
             assert_eq!(parse_prefix(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn addresses_are_written_as_ip_writes_them() {
+        for text in [
+            "192.0.2.1",
+            "0.0.0.0",
+            "::1",
+            "::",
+            "fe80::1",
+            "2001:db8::53",
+            "2001:db8:0:1:1:1:1:1",
+            "1:0:0:2::3",
+            "1::2:0:0:3",
+            "fe80::abcd:12",
+        ] {
+            let mut line = crate::io::Line::new();
+            write(&parse_addr(text.as_bytes()).unwrap(), &mut line);
+            assert_eq!(line.as_bytes(), text.as_bytes(), "{text}");
         }
     }
 

@@ -143,6 +143,64 @@ pub fn pipe2(flags: i32) -> Result<(OwnedFd, OwnedFd)> {
     Ok((OwnedFd(fds[0]), OwnedFd(fds[1])))
 }
 
+/// One message line, put together in a fixed buffer and written with one `write`, so that it
+/// reaches a log (procd's, a pipe) whole; what does not fit is cut.
+pub struct Line {
+    buffer: [u8; 512],
+    len: usize,
+}
+
+impl Default for Line {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Line {
+    pub const fn new() -> Line {
+        Line {
+            buffer: [0; 512],
+            len: 0,
+        }
+    }
+
+    /// Appends `text`.
+    pub fn text(&mut self, text: &[u8]) -> &mut Line {
+        for &byte in text {
+            if let Some(slot) = self.buffer.get_mut(self.len) {
+                *slot = byte;
+                self.len += 1;
+            }
+        }
+        self
+    }
+
+    /// Appends `value` in decimal.
+    pub fn number(&mut self, mut value: u32) -> &mut Line {
+        let mut digits = [0u8; 10];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (value % 10) as u8;
+            value /= 10;
+            if value == 0 {
+                break;
+            }
+        }
+        self.text(&digits[at..])
+    }
+
+    /// What the line holds so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buffer[..self.len]
+    }
+
+    /// Writes the line to `fd`; nothing is left to do if that fails.
+    pub fn write_to(&self, fd: Fd) {
+        let _ = write_all(fd, self.as_bytes());
+    }
+}
+
 /// A `ufmt` writer for a descriptor: `uwriteln!(Writer(Fd::STDERR), "…")`.
 pub struct Writer(pub Fd);
 

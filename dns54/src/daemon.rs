@@ -1,0 +1,611 @@
+//! The event loop: sockets, the resolv file, signals and the clock around the forwarder
+//! (`dns54::forward`), which decides everything. One thread, one `epoll`; every descriptor
+//! is non-blocking, and each wake reads what is there up to a bound, so that no source
+//! starves the others.
+
+use core::ffi::CStr;
+use dns54::forward::{Failure, Forwarder, Io, Millis, Random};
+use dns54::options::{FORWARD_CAPACITY, MAX_PATH, Options};
+use dns54::resolv::{Servers, Skipped, parse_resolv};
+use sys::addr::{Addr, Family};
+use sys::epoll;
+use sys::io::{Fd, Line};
+use sys::net::{self, AnyAddress};
+use sys::signal::{self, SigSet};
+use sys::{Errno, OwnedFd, fs, inotify, io, libc, random, time};
+
+/// Where a client's answer goes: the listening socket it asked on, and its address.
+#[derive(Clone, Copy)]
+pub struct Client {
+    listener: u8,
+    peer: Peer,
+}
+
+#[derive(Clone, Copy)]
+enum Peer {
+    V4(libc::sockaddr_in),
+    V6(libc::sockaddr_in6),
+}
+
+/// The largest UDP message relayed (EDNS's usual 4,096 B).
+const DATAGRAM_CAPACITY: usize = 4096;
+
+/// How many datagrams one wake reads from one socket before the others get their turn.
+const READS_PER_WAKE: usize = 64;
+
+/// What an epoll event's data says: the kind of descriptor in the high half, its index in
+/// the low half.
+const LISTENER: u64 = 1 << 32;
+const UPSTREAM: u64 = 2 << 32;
+const SIGNALS: u64 = 3 << 32;
+const RESOLV: u64 = 4 << 32;
+
+/// Exit status when the program cannot start.
+const CANNOT_START: u8 = 1;
+
+/// Query IDs from the kernel's random pool, drawn a few hundred bytes at a time.
+struct Entropy {
+    pool: [u8; 256],
+    used: usize,
+}
+
+impl Random for Entropy {
+    fn next_u16(&mut self) -> u16 {
+        if self.used + 2 > self.pool.len() {
+            // Without randomness there are no safe IDs; at boot getrandom waits for it.
+            if random::fill(&mut self.pool).is_err() {
+                sys::process::abort();
+            }
+            self.used = 0;
+        }
+        let id = u16::from_ne_bytes([self.pool[self.used], self.pool[self.used + 1]]);
+        self.used += 2;
+        id
+    }
+}
+
+/// The sockets the forwarder asks for, and the listeners its answers leave by.
+struct Sockets<'a> {
+    epoll: &'a OwnedFd,
+    listeners: &'a [Option<OwnedFd>],
+    upstream: [Option<OwnedFd>; dns54::forward::MAX_SOCKETS],
+    servers: Servers,
+    mark: u32,
+    /// When marking last failed, to say so once a burst.
+    mark_failed_at: Option<Millis>,
+    now: Millis,
+    verbose: bool,
+}
+
+impl Io<Client> for Sockets<'_> {
+    fn open(&mut self, socket: usize, server: usize) -> Result<(), Failure> {
+        let Some(server) = self.servers.get(server).copied() else {
+            return Err(Failure::Unreachable);
+        };
+        let domain = match server.addr.family {
+            Family::V4 => libc::AF_INET,
+            Family::V6 => libc::AF_INET6,
+        };
+        let fd = net::socket(domain, libc::SOCK_DGRAM | libc::SOCK_NONBLOCK, 0)
+            .map_err(|_| Failure::Unreachable)?;
+        if self.mark != 0
+            && let Err(errno) =
+                net::setsockopt_u32(fd.fd(), libc::SOL_SOCKET, libc::SO_MARK, self.mark)
+        {
+            // Never an unmarked query: the forwarder answers SERVFAIL.
+            let quiet = self.mark_failed_at.is_some_and(|at| self.now < at + 10_000);
+            if !quiet {
+                let mut line = Line::new();
+                line.text(b"dns54: cannot mark upstream sockets (SO_MARK ");
+                line.number(self.mark);
+                line.text(b"): ");
+                line.text(errno_words(errno));
+                line.text(b"; queries get SERVFAIL, none leaves unmarked\n");
+                line.write_to(Fd::STDERR);
+                self.mark_failed_at = Some(self.now);
+            }
+            return Err(Failure::Mark);
+        }
+        // The interface of a scoped address is looked up at every open, so that a bridge
+        // made again after a link flap (a new index) keeps working.
+        let scope = if server.interface().is_empty() {
+            0
+        } else {
+            net::interface_index(fd.fd(), server.interface()).map_err(|_| Failure::Unreachable)?
+        };
+        let connected = match server.addr.family {
+            Family::V4 => {
+                let octets: [u8; 4] = server.addr.octets().try_into().unwrap_or_default();
+                net::connect(fd.fd(), &net::sockaddr_in(octets, server.port))
+            }
+            Family::V6 => {
+                let octets: [u8; 16] = server.addr.octets().try_into().unwrap_or_default();
+                net::connect(fd.fd(), &net::sockaddr_in6(octets, server.port, scope))
+            }
+        };
+        connected.map_err(|_| Failure::Unreachable)?;
+        let event = epoll::event(libc::EPOLLIN as u32, UPSTREAM | socket as u64);
+        epoll::epoll_ctl(self.epoll.fd(), libc::EPOLL_CTL_ADD, fd.fd(), Some(&event))
+            .map_err(|_| Failure::Unreachable)?;
+        self.upstream[socket] = Some(fd);
+        Ok(())
+    }
+
+    fn send(&mut self, socket: usize, message: &[u8]) -> Result<(), Failure> {
+        let Some(fd) = &self.upstream[socket] else {
+            return Err(Failure::Unreachable);
+        };
+        match net::sendto::<libc::sockaddr_in>(fd.fd(), message, 0, None) {
+            Ok(_) => Ok(()),
+            Err(_) => Err(Failure::Unreachable),
+        }
+    }
+
+    fn close(&mut self, socket: usize) {
+        if let Some(fd) = self.upstream[socket].take() {
+            let _ = epoll::epoll_ctl(self.epoll.fd(), libc::EPOLL_CTL_DEL, fd.fd(), None);
+        }
+    }
+
+    fn answer(&mut self, client: &Client, message: &[u8]) {
+        let Some(Some(listener)) = self.listeners.get(usize::from(client.listener)) else {
+            return;
+        };
+        // A client that went away is no reason to stop.
+        let _ = match &client.peer {
+            Peer::V4(peer) => net::sendto(listener.fd(), message, 0, Some(peer)),
+            Peer::V6(peer) => net::sendto(listener.fd(), message, 0, Some(peer)),
+        };
+        if self.verbose {
+            let mut line = Line::new();
+            line.text(b"dns54: answered, rcode ");
+            line.number(u32::from(dns54::wire::rcode(message)));
+            line.text(b", ");
+            line.number(message.len() as u32);
+            line.text(b" bytes\n");
+            line.write_to(Fd::STDERR);
+        }
+    }
+}
+
+/// The resolv file, the watch on its directory, and what it said last.
+struct ResolvFile<'p> {
+    path: &'p CStr,
+    name: &'p [u8],
+    watch: OwnedFd,
+    text: [u8; 4096],
+    len: usize,
+}
+
+impl ResolvFile<'_> {
+    /// Reads the file again; `Some(servers)` if what it says changed. A missing file says
+    /// nothing: no servers.
+    fn read(&mut self) -> Option<Servers> {
+        let mut text = [0u8; 4096];
+        let mut len = 0;
+        if let Ok(file) = fs::open(self.path, libc::O_RDONLY | libc::O_NONBLOCK, 0) {
+            while len < text.len() {
+                match io::read(file.fd(), &mut text[len..]) {
+                    Ok(0) => break,
+                    Ok(n) => len += n,
+                    Err(Errno::EINTR) => {}
+                    Err(_) => break,
+                }
+            }
+        }
+        if text[..len] == self.text[..self.len] {
+            return None;
+        }
+        self.text = text;
+        self.len = len;
+        let name = self.name;
+        let servers = parse_resolv(&text[..len], &mut |number, why| {
+            let mut line = Line::new();
+            line.text(b"dns54: ");
+            line.text(name);
+            line.text(b":");
+            line.number(number);
+            line.text(match why {
+                Skipped::NotAnAddress => b": not a server address; skipped\n",
+                Skipped::TooMany => b": more than 8 servers; skipped\n",
+            });
+            line.write_to(Fd::STDERR);
+        });
+        Some(servers)
+    }
+}
+
+/// Sets up everything, then runs until SIGTERM or SIGINT (status 0). A status of its own
+/// and a message when it cannot start.
+pub fn run(options: &Options<'_>) -> u8 {
+    // Blocked first, so that no signal is lost or kills the program before the loop reads it.
+    let signals = SigSet::empty()
+        .with(libc::SIGTERM)
+        .with(libc::SIGINT)
+        .with(libc::SIGHUP)
+        .with(libc::SIGUSR1);
+    let setup = || -> Result<(OwnedFd, OwnedFd), (&'static [u8], Errno)> {
+        signal::block(&signals).map_err(|e| (&b"cannot block signals"[..], e))?;
+        let signal_fd = signal::signalfd(&signals, libc::SFD_NONBLOCK)
+            .map_err(|e| (&b"cannot read signals"[..], e))?;
+        let epoll_fd = epoll::epoll_create1(0).map_err(|e| (&b"cannot make an epoll"[..], e))?;
+        let event = epoll::event(libc::EPOLLIN as u32, SIGNALS);
+        epoll::epoll_ctl(
+            epoll_fd.fd(),
+            libc::EPOLL_CTL_ADD,
+            signal_fd.fd(),
+            Some(&event),
+        )
+        .map_err(|e| (&b"cannot watch signals"[..], e))?;
+        Ok((epoll_fd, signal_fd))
+    };
+    let (epoll_fd, signal_fd) = match setup() {
+        Ok(fds) => fds,
+        Err((what, errno)) => return cannot(what, b"", errno),
+    };
+    let mut listeners: [Option<OwnedFd>; dns54::options::MAX_LISTEN] = [None, None, None, None];
+    for (index, addr) in options.listen().enumerate() {
+        match listen(addr, options.port, &epoll_fd, index) {
+            Ok(fd) => listeners[index] = Some(fd),
+            Err(errno) => {
+                let mut words = Line::new();
+                sys::addr::write(addr, &mut words);
+                words.text(b" port ");
+                words.number(u32::from(options.port));
+                return cannot(b"cannot listen on ", words.as_bytes(), errno);
+            }
+        }
+    }
+    let mut path = [0u8; MAX_PATH + 1];
+    let mut resolv = None;
+    let mut servers = options.servers;
+    if servers.is_empty() {
+        let name = options.resolv_file.unwrap_or_default();
+        path[..name.len()].copy_from_slice(name);
+        let Ok(c_path) = CStr::from_bytes_until_nul(&path) else {
+            return CANNOT_START;
+        };
+        let watch = match watch_directory(name, &epoll_fd) {
+            Ok(watch) => watch,
+            Err(errno) => return cannot(b"cannot watch the directory of ", name, errno),
+        };
+        let mut file = ResolvFile {
+            path: c_path,
+            name,
+            watch,
+            text: [0; 4096],
+            len: 0,
+        };
+        servers = file.read().unwrap_or_default();
+        resolv = Some(file);
+    }
+    let mut entropy = Entropy {
+        pool: [0; 256],
+        used: 256,
+    };
+    // Fail now, not at the first query, if the kernel has no randomness to give.
+    if let Err(errno) = random::fill(&mut entropy.pool) {
+        return cannot(b"cannot read random numbers", b"", errno);
+    }
+    let mut sockets = Sockets {
+        epoll: &epoll_fd,
+        listeners: &listeners,
+        upstream: Default::default(),
+        servers,
+        mark: options.mark,
+        mark_failed_at: None,
+        now: 0,
+        verbose: options.verbose,
+    };
+    started(options, &sockets.servers);
+    serve(
+        options,
+        &mut sockets,
+        &mut entropy,
+        &signal_fd,
+        resolv.as_mut(),
+    )
+}
+
+/// The loop itself, apart from `run`, whose frame holds the large buffers.
+fn serve(
+    options: &Options<'_>,
+    sockets: &mut Sockets<'_>,
+    entropy: &mut Entropy,
+    signal_fd: &OwnedFd,
+    mut resolv: Option<&mut ResolvFile<'_>>,
+) -> u8 {
+    let mut forwarder: Forwarder<Client, FORWARD_CAPACITY> = Forwarder::new(
+        options.forwarding,
+        Client {
+            listener: 0,
+            peer: Peer::V4(net::sockaddr_in([0; 4], 0)),
+        },
+    );
+    forwarder.set_servers(sockets.servers.len(), sockets);
+    let mut events = [epoll::event(0, 0); 32];
+    let mut buffer = [0u8; DATAGRAM_CAPACITY + 1];
+    loop {
+        let now = millis();
+        let wait = match forwarder.next_deadline() {
+            Some(at) => at.saturating_sub(now).min(60_000) as i32,
+            None => -1,
+        };
+        let ready = match epoll::epoll_wait(sockets.epoll.fd(), &mut events, wait) {
+            Ok(n) => n,
+            Err(Errno::EINTR) => 0,
+            Err(errno) => return cannot(b"cannot wait for events", b"", errno),
+        };
+        let now = millis();
+        sockets.now = now;
+        for event in &events[..ready] {
+            let data = event.u64;
+            let index = (data & 0xffff_ffff) as usize;
+            match data & !0xffff_ffff {
+                LISTENER => {
+                    for _ in 0..READS_PER_WAKE {
+                        let Some(Some(fd)) = sockets.listeners.get(index) else {
+                            break;
+                        };
+                        let mut from = AnyAddress::new();
+                        let len = match net::recvfrom(fd.fd(), &mut buffer, 0, Some(&mut from)) {
+                            Ok(len) => len,
+                            Err(_) => break,
+                        };
+                        let peer = match (from.as_v4(), from.as_v6()) {
+                            (Some(v4), _) => Peer::V4(v4),
+                            (_, Some(v6)) => Peer::V6(v6),
+                            _ => continue,
+                        };
+                        let client = Client {
+                            listener: index as u8,
+                            peer,
+                        };
+                        // A datagram larger than the buffer is cut: not one we can match.
+                        let len = len.min(DATAGRAM_CAPACITY);
+                        forwarder.query(now, client, &buffer[..len], sockets, entropy);
+                    }
+                }
+                UPSTREAM => {
+                    for _ in 0..READS_PER_WAKE {
+                        let Some(Some(fd)) = sockets.upstream.get(index) else {
+                            break;
+                        };
+                        match net::recvfrom(fd.fd(), &mut buffer, libc::MSG_TRUNC, None) {
+                            Ok(len) if len <= DATAGRAM_CAPACITY => {
+                                forwarder.reply(now, index, &mut buffer[..len], sockets, entropy);
+                            }
+                            // Larger than any reply we relay: dropped as unmatched.
+                            Ok(_) => forwarder.reply(now, index, &mut [], sockets, entropy),
+                            Err(Errno::EAGAIN) => break,
+                            // ICMP unreachable and its kin, reported on the connected socket.
+                            Err(_) => {
+                                forwarder.socket_error(now, index, sockets, entropy);
+                                break;
+                            }
+                        }
+                    }
+                }
+                RESOLV => {
+                    if let Some(file) = resolv.as_deref_mut() {
+                        // What the events name does not matter: the file is read again and
+                        // compared with what it said.
+                        let mut events = [0u8; 1024];
+                        while let Ok(1..) = io::read(file.watch.fd(), &mut events) {}
+                        reload(file, &mut forwarder, sockets);
+                    }
+                }
+                SIGNALS => {
+                    let mut info = [0u8; 128];
+                    while let Ok(128) = io::read(signal_fd.fd(), &mut info) {
+                        let number = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]);
+                        match number as i32 {
+                            libc::SIGTERM | libc::SIGINT => {
+                                say(b"dns54: stopped\n");
+                                return 0;
+                            }
+                            libc::SIGHUP => {
+                                if let Some(file) = resolv.as_deref_mut() {
+                                    reload(file, &mut forwarder, sockets);
+                                }
+                            }
+                            _ => report(&forwarder),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if forwarder.next_deadline().is_some_and(|at| at <= now) {
+            forwarder.timeout(now, sockets, entropy);
+        }
+    }
+}
+
+/// Reads the resolv file again; a new list of servers goes to the forwarder and the log.
+fn reload(
+    file: &mut ResolvFile<'_>,
+    forwarder: &mut Forwarder<Client, FORWARD_CAPACITY>,
+    sockets: &mut Sockets<'_>,
+) {
+    if let Some(servers) = file.read() {
+        sockets.servers = servers;
+        forwarder.set_servers(servers.len(), sockets);
+        let mut line = Line::new();
+        line.text(b"dns54: upstream servers from ");
+        line.text(file.name);
+        line.text(b": ");
+        servers_words(&servers, &mut line);
+        line.text(b"\n");
+        line.write_to(Fd::STDERR);
+    }
+}
+
+/// The servers, comma-separated, or `none (queries get SERVFAIL)`.
+fn servers_words(servers: &Servers, line: &mut Line) {
+    if servers.is_empty() {
+        line.text(b"none (queries get SERVFAIL)");
+    }
+    for (index, server) in servers.iter().enumerate() {
+        if index > 0 {
+            line.text(b", ");
+        }
+        sys::addr::write(&server.addr, line);
+        if !server.interface().is_empty() {
+            line.text(b"%");
+            line.text(server.interface());
+        }
+        if server.port != dns54::resolv::DNS_PORT {
+            line.text(b"#");
+            line.number(u32::from(server.port));
+        }
+    }
+}
+
+/// The start line: where it listens, its servers, its mark.
+fn started(options: &Options<'_>, servers: &Servers) {
+    let mut line = Line::new();
+    line.text(b"dns54: listening on ");
+    for (index, addr) in options.listen().enumerate() {
+        if index > 0 {
+            line.text(b", ");
+        }
+        sys::addr::write(addr, &mut line);
+    }
+    line.text(b" port ");
+    line.number(u32::from(options.port));
+    line.text(b"; upstream servers: ");
+    servers_words(servers, &mut line);
+    if options.mark != 0 {
+        line.text(b"; mark ");
+        line.number(options.mark);
+    }
+    line.text(b"\n");
+    line.write_to(Fd::STDERR);
+}
+
+/// SIGUSR1: one line of counters and occupancy.
+fn report(forwarder: &Forwarder<Client, FORWARD_CAPACITY>) {
+    let c = forwarder.counters();
+    let (slots, sockets) = forwarder.occupancy();
+    const NAMES: [&[u8]; 12] = [
+        b"dns54: queries ",
+        b" answers ",
+        b" timeouts ",
+        b" retries ",
+        b" dropped-replies ",
+        b" dropped-requests ",
+        b" mark-failures ",
+        b" refused-full ",
+        b" servfail ",
+        b" local ",
+        b" slots-in-use ",
+        b" upstream-sockets ",
+    ];
+    let values = [
+        c.queries,
+        c.answers,
+        c.timeouts,
+        c.retries,
+        c.dropped_replies,
+        c.dropped_requests,
+        c.mark_failures,
+        c.refused_full,
+        c.servfail,
+        c.local,
+        slots as u64,
+        sockets as u64,
+    ];
+    let mut line = Line::new();
+    for (name, value) in NAMES.iter().zip(values) {
+        line.text(name);
+        line.number(u32::try_from(value).unwrap_or(u32::MAX));
+    }
+    line.text(b"\n");
+    line.write_to(Fd::STDERR);
+}
+
+/// A UDP socket bound to `addr` and `port`, watched as listener `index`.
+fn listen(addr: &Addr, port: u16, epoll_fd: &OwnedFd, index: usize) -> Result<OwnedFd, Errno> {
+    let kind = libc::SOCK_DGRAM | libc::SOCK_NONBLOCK;
+    let fd = match addr.family {
+        Family::V4 => {
+            let fd = net::socket(libc::AF_INET, kind, 0)?;
+            let octets: [u8; 4] = addr.octets().try_into().unwrap_or_default();
+            net::bind(fd.fd(), &net::sockaddr_in(octets, port))?;
+            fd
+        }
+        Family::V6 => {
+            let fd = net::socket(libc::AF_INET6, kind, 0)?;
+            net::setsockopt_u32(fd.fd(), libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1)?;
+            let octets: [u8; 16] = addr.octets().try_into().unwrap_or_default();
+            net::bind(fd.fd(), &net::sockaddr_in6(octets, port, 0))?;
+            fd
+        }
+    };
+    let event = epoll::event(libc::EPOLLIN as u32, LISTENER | index as u64);
+    epoll::epoll_ctl(epoll_fd.fd(), libc::EPOLL_CTL_ADD, fd.fd(), Some(&event))?;
+    Ok(fd)
+}
+
+/// Watches the directory of the resolv file: Gluon replaces the file by renaming a new one
+/// over it, and sometimes deletes it, so the file itself cannot be watched.
+fn watch_directory(path: &[u8], epoll_fd: &OwnedFd) -> Result<OwnedFd, Errno> {
+    let mut directory = [0u8; MAX_PATH + 1];
+    let end = path.iter().rposition(|&b| b == b'/');
+    let dir: &[u8] = match end {
+        Some(0) => b"/",
+        Some(end) => &path[..end],
+        None => b".",
+    };
+    directory[..dir.len()].copy_from_slice(dir);
+    let directory = CStr::from_bytes_until_nul(&directory).map_err(|_| Errno::EINVAL)?;
+    let watch = inotify::inotify_init1(libc::IN_NONBLOCK)?;
+    let mask = libc::IN_CLOSE_WRITE
+        | libc::IN_MOVED_TO
+        | libc::IN_MOVED_FROM
+        | libc::IN_CREATE
+        | libc::IN_DELETE
+        | libc::IN_MODIFY;
+    inotify::inotify_add_watch(watch.fd(), directory, mask)?;
+    let event = epoll::event(libc::EPOLLIN as u32, RESOLV);
+    epoll::epoll_ctl(epoll_fd.fd(), libc::EPOLL_CTL_ADD, watch.fd(), Some(&event))?;
+    Ok(watch)
+}
+
+/// The monotonic clock in milliseconds. Without a clock no timeout can be kept: stop.
+fn millis() -> Millis {
+    match time::monotonic() {
+        Ok(now) => now.as_millis(),
+        Err(_) => sys::process::abort(),
+    }
+}
+
+/// Says why the program cannot start; its exit status.
+fn cannot(what: &[u8], word: &[u8], errno: Errno) -> u8 {
+    let mut line = Line::new();
+    line.text(b"dns54: ");
+    line.text(what);
+    line.text(word);
+    line.text(b": ");
+    line.text(errno_words(errno));
+    line.text(b"\n");
+    line.write_to(Fd::STDERR);
+    CANNOT_START
+}
+
+/// An errno in words, for the errors starting and marking meet.
+fn errno_words(errno: Errno) -> &'static [u8] {
+    match errno {
+        Errno::EADDRINUSE => b"address in use",
+        Errno::EADDRNOTAVAIL => b"no such address here",
+        Errno::EACCES | Errno::EPERM => b"operation not permitted",
+        Errno::ENOENT => b"no such file or directory",
+        Errno::ENOSYS => b"not supported by the kernel",
+        _ => b"error",
+    }
+}
+
+fn say(text: &[u8]) {
+    let _ = io::write_all(Fd::STDERR, text);
+}
