@@ -208,6 +208,32 @@ impl Drop for Running {
     }
 }
 
+/// A real dnsmasq in `netns`, with `env` and `args` after a base that keeps it in the
+/// foreground, reading no file of the machine; killed by its PID when the value is dropped.
+pub fn dnsmasq(netns: &Netns, env: &[&str], args: &[&str]) -> Running {
+    require("dnsmasq");
+    let mut cmd = netns.command("env");
+    cmd.args(env).args([
+        "dnsmasq",
+        // Not --keep-in-foreground: that mode switches group, which a user namespace refuses.
+        "--no-daemon",
+        "--conf-file=/dev/null",
+        "--no-hosts",
+        "--no-resolv",
+        "--bind-interfaces",
+        "--user=root",
+        "--group=root",
+        "--pid-file=",
+    ]);
+    cmd.args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    Running(
+        cmd.spawn()
+            .expect("dnsmasq (dnsmasq-base) must be installed"),
+    )
+}
+
 /// Compiles a C test program from `tests/programs/` with `compiler` and `flags` into
 /// `target/test-programs/` and returns its path. A warning fails the test, as in every build.
 pub fn c_program(source: &str, output_name: &str, compiler: &str, flags: &[&str]) -> PathBuf {

@@ -2,7 +2,7 @@
 //! inside network namespaces the tests make, a real dnsmasq whose upstream is reachable only
 //! through the marked table, and a MIPS soft-float musl program under qemu-mips.
 
-use integration_tests::{Netns, Running, c_program, dist_dir, mips_sysroot, output};
+use integration_tests::{Netns, c_program, dist_dir, dnsmasq, mips_sysroot, output};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -431,30 +431,6 @@ fn namespace_with_wan_only_upstream() -> Netns {
         netns.run_ok(rule);
     }
     netns
-}
-
-fn dnsmasq(netns: &Netns, env: &[&str], args: &[&str]) -> Running {
-    integration_tests::require("dnsmasq");
-    let mut cmd = netns.command("env");
-    cmd.args(env).args([
-        "dnsmasq",
-        // Not --keep-in-foreground: that mode switches group, which a user namespace refuses.
-        "--no-daemon",
-        "--conf-file=/dev/null",
-        "--no-hosts",
-        "--no-resolv",
-        "--bind-interfaces",
-        "--user=root",
-        "--group=root",
-        "--pid-file=",
-    ]);
-    cmd.args(args)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    Running(
-        cmd.spawn()
-            .expect("dnsmasq (dnsmasq-base) must be installed"),
-    )
 }
 
 /// Asks the forwarder on 127.0.0.1:5454 until it answers at all (it may still be starting),

@@ -1,0 +1,316 @@
+//! The shipped `dns54` against real servers and clients, in network namespaces the tests
+//! make: dnsmasq as the upstream (at 127.0.0.2 … port 53, as a resolv file names servers),
+//! dig as the client, dns54 on port 5454.
+
+use integration_tests::{Netns, Running, Scratch, dist_dir, dnsmasq, output};
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+const PORT: &str = "5454";
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn program_for(triple: &str) -> PathBuf {
+    dist_dir(triple).join("dns54")
+}
+
+fn program() -> PathBuf {
+    program_for("x86_64-unknown-linux-musl")
+}
+
+/// A namespace whose loopback holds 127.0.0.2 and more, for upstream servers.
+fn namespace() -> Netns {
+    let netns = Netns::new();
+    for address in ["127.0.0.2/8", "127.0.0.3/8", "127.0.0.4/8"] {
+        netns.run(&["ip", "addr", "add", address, "dev", "lo"]);
+    }
+    netns
+}
+
+/// An upstream dnsmasq on `address`:53 that knows example.test (A, AAAA and TXT).
+fn upstream(netns: &Netns, address: &str) -> Running {
+    dnsmasq(
+        netns,
+        &[],
+        &[
+            &format!("--listen-address={address}"),
+            "--port=53",
+            "--address=/example.test/192.0.2.7",
+            "--address=/example.test/2001:db8::7",
+            "--txt-record=example.test,hello from upstream",
+        ],
+    )
+}
+
+/// dns54 in `netns` with `args` (the port is added), its standard error collected in a
+/// file of `scratch`.
+fn dns54(netns: &Netns, scratch: &Scratch, program: &Path, args: &[&str]) -> Running {
+    let log = std::fs::File::create(scratch.path("dns54.log")).unwrap();
+    let mut cmd = netns.command(program.to_str().unwrap());
+    cmd.args(args)
+        .args(["--port", PORT])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log);
+    Running(cmd.spawn().unwrap())
+}
+
+fn log(scratch: &Scratch) -> String {
+    std::fs::read_to_string(scratch.path("dns54.log")).unwrap_or_default()
+}
+
+/// One dig query to dns54 at `server`; its whole report.
+fn dig(netns: &Netns, server: &str, name: &str, qtype: &str) -> String {
+    let out = output(netns.command("dig").args([
+        "+time=2",
+        "+tries=1",
+        "-p",
+        PORT,
+        &format!("@{server}"),
+        name,
+        qtype,
+    ]));
+    text(&out.stdout)
+}
+
+/// Asks until dig's report contains `wanted` (dns54 may still be starting, or a change
+/// not yet read); the report and how long it took. Fails after `within`.
+fn ask_until(
+    netns: &Netns,
+    server: &str,
+    qtype: &str,
+    wanted: &str,
+    within: Duration,
+) -> (String, Duration) {
+    let start = Instant::now();
+    loop {
+        let report = dig(netns, server, "example.test", qtype);
+        if report.contains(wanted) {
+            return (report, start.elapsed());
+        }
+        assert!(
+            start.elapsed() < within,
+            "no `{wanted}` from {server} within {within:?}: {report}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_aaaa_and_txt_answers_on_both_loopback_addresses() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-answers");
+    let _upstream = upstream(&netns, "127.0.0.2");
+    let _dns54 = dns54(&netns, &scratch, &program(), &["--server", "127.0.0.2"]);
+    let long = Duration::from_secs(5);
+    for server in ["127.0.0.1", "::1"] {
+        let (report, _) = ask_until(&netns, server, "A", "status: NOERROR", long);
+        assert!(
+            report.contains("example.test.\t\t0\tIN\tA\t192.0.2.7"),
+            "{report}"
+        );
+        let report = dig(&netns, server, "example.test", "AAAA");
+        assert!(report.contains("IN\tAAAA\t2001:db8::7"), "{report}");
+        let report = dig(&netns, server, "example.test", "TXT");
+        assert!(report.contains("\"hello from upstream\""), "{report}");
+    }
+    let said = log(&scratch);
+    assert!(
+        said.starts_with(
+            "dns54: listening on 127.0.0.1, ::1 port 5454; upstream servers: 127.0.0.2\n"
+        ),
+        "{said}"
+    );
+}
+
+#[test]
+fn the_resolv_file_is_followed_as_gluon_writes_it() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-resolv");
+    let _upstream = upstream(&netns, "127.0.0.2");
+    let _other = upstream(&netns, "127.0.0.3");
+    let resolv = scratch.path("resolv.conf");
+    // Gluon creates it empty at start.
+    std::fs::write(&resolv, "").unwrap();
+    let _dns54 = dns54(
+        &netns,
+        &scratch,
+        &program(),
+        &["--resolv-file", resolv.to_str().unwrap()],
+    );
+    let long = Duration::from_secs(5);
+    // No server: an answer at once, SERVFAIL.
+    let (report, _) = ask_until(&netns, "127.0.0.1", "A", "status: SERVFAIL", long);
+    assert!(!report.contains("192.0.2.7"), "{report}");
+    // Replaced by rename, as Gluon's update.lua does; garbage lines are skipped.
+    let replace = |content: &str| {
+        let temporary = scratch.path("resolv.conf.tmp");
+        std::fs::write(&temporary, content).unwrap();
+        std::fs::rename(&temporary, &resolv).unwrap();
+    };
+    replace("# from the WAN\nnameserver 192.0.2.300\nnameserver 127.0.0.2\n");
+    let (_, took) = ask_until(&netns, "127.0.0.1", "A", "192.0.2.7", long);
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    replace("nameserver 127.0.0.3\n");
+    ask_until(&netns, "127.0.0.1", "A", "192.0.2.7", long);
+    // Deleted: no server again.
+    std::fs::remove_file(&resolv).unwrap();
+    ask_until(&netns, "127.0.0.1", "A", "status: SERVFAIL", long);
+    // Written in place (not renamed) works too.
+    std::fs::write(&resolv, "nameserver 127.0.0.2\n").unwrap();
+    ask_until(&netns, "127.0.0.1", "A", "192.0.2.7", long);
+    let said = log(&scratch);
+    let path = resolv.display();
+    assert!(
+        said.contains(&format!("dns54: {path}:2: not a server address; skipped\n")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("upstream servers from {path}: 127.0.0.2\n")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("upstream servers from {path}: 127.0.0.3\n")),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!(
+            "upstream servers from {path}: none (queries get SERVFAIL)\n"
+        )),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_silent_or_unreachable_first_server_is_left_for_the_second() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-failover");
+    let _upstream = upstream(&netns, "127.0.0.3");
+    // 127.0.0.2 swallows queries (silent); nothing listens on 127.0.0.4 (ICMP unreachable).
+    for rule in [
+        &["nft", "add", "table", "inet", "silence"][..],
+        &[
+            "nft",
+            "add",
+            "chain",
+            "inet",
+            "silence",
+            "out",
+            "{ type filter hook output priority 0; }",
+        ],
+        &[
+            "nft",
+            "add",
+            "rule",
+            "inet",
+            "silence",
+            "out",
+            "ip",
+            "daddr",
+            "127.0.0.2",
+            "udp",
+            "dport",
+            "53",
+            "drop",
+        ],
+    ] {
+        netns.run_ok(rule);
+    }
+    for first in ["127.0.0.2", "127.0.0.4"] {
+        let _dns54 = dns54(
+            &netns,
+            &scratch,
+            &program(),
+            &[
+                "--server",
+                first,
+                "--server",
+                "127.0.0.3",
+                "--timeout",
+                "300",
+            ],
+        );
+        let (report, took) = ask_until(
+            &netns,
+            "127.0.0.1",
+            "A",
+            "192.0.2.7",
+            Duration::from_secs(5),
+        );
+        assert!(report.contains("status: NOERROR"), "{first}: {report}");
+        assert!(took < Duration::from_secs(2), "{first}: took {took:?}");
+    }
+}
+
+#[test]
+fn usage_errors_name_what_is_wrong() {
+    let netns = namespace();
+    for (args, said) in [
+        (
+            &[][..],
+            "dns54: an upstream is needed: --resolv-file PATH or --server ADDR",
+        ),
+        (
+            &["--server", "127.0.0.2", "--listen", "0.0.0.0"],
+            "dns54: not a loopback address (127.0.0.0/8 or ::1): dns54 must never be an open resolver '0.0.0.0'\n",
+        ),
+        (
+            &["--server=127.0.0.2", "--port=0"],
+            "dns54: not a port '0'\n",
+        ),
+    ] {
+        let out: Output = output(netns.command(program().to_str().unwrap()).args(args));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).starts_with(said),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    // A port in use: a message and a status of its own.
+    let scratch = Scratch::new("dns54-busy");
+    let _first = dns54(&netns, &scratch, &program(), &["--server", "127.0.0.2"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let out = output(netns.command(program().to_str().unwrap()).args([
+        "--server",
+        "127.0.0.2",
+        "--port",
+        PORT,
+    ]));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        "dns54: cannot listen on 127.0.0.1 port 5454: address in use\n"
+    );
+}
+
+#[test]
+fn the_mips_build_answers_under_qemu() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-mips");
+    let _upstream = upstream(&netns, "127.0.0.2");
+    integration_tests::require("qemu-mips");
+    let log = std::fs::File::create(scratch.path("dns54.log")).unwrap();
+    let _dns54 = Running(
+        netns
+            .command("qemu-mips")
+            .arg(program_for("mips-unknown-linux-musl"))
+            .args(["--server", "127.0.0.2", "--port", PORT])
+            .stdin(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    for server in ["127.0.0.1", "::1"] {
+        let (report, _) = ask_until(&netns, server, "A", "192.0.2.7", Duration::from_secs(10));
+        assert!(report.contains("status: NOERROR"), "{report}");
+    }
+}
