@@ -34,7 +34,7 @@ Tasks:
           wall time and peak memory, as ratios
   fuzz [TARGET] [--seconds N]
           a fuzzing campaign of N seconds (default 60) for each fuzz target, or the one
-          named (routes_netlink_reply, routes_command_line)
+          named (routes_netlink_reply, routes_command_line, dns54_message, dns54_resolv)
   playbook
           measures what each size flag of the shipped builds saves, one flag at a time,
           and writes the table into docs/size-playbook.md

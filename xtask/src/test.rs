@@ -273,7 +273,12 @@ pub fn test() -> Result {
 }
 
 /// The fuzz targets (fuzz/fuzz_targets), each with its seed corpus in fuzz/corpus.
-pub const FUZZ_TARGETS: &[&str] = &["routes_netlink_reply", "routes_command_line"];
+pub const FUZZ_TARGETS: &[&str] = &[
+    "routes_netlink_reply",
+    "routes_command_line",
+    "dns54_message",
+    "dns54_resolv",
+];
 
 /// Builds a fuzz target with cargo-fuzz and runs every input of its seed corpus once.
 fn replay_fuzz_corpus(target: &str) -> Result {
