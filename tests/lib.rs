@@ -208,6 +208,67 @@ impl Drop for Running {
     }
 }
 
+/// The upstream of [`namespace_with_wan_only_upstream`].
+pub const WAN_ONLY_UPSTREAM: &str = "198.51.100.53";
+
+/// A namespace where `WAN_ONLY_UPSTREAM` (an address on the namespace's own `lo`) is reachable only by
+/// marked packets: the local table moves behind a rule that refuses unmarked packets to it,
+/// and table 1, which marked packets use, delivers them.
+pub fn namespace_with_wan_only_upstream() -> Netns {
+    let netns = Netns::new();
+    for rule in [
+        &[
+            "ip",
+            "addr",
+            "add",
+            &format!("{WAN_ONLY_UPSTREAM}/32"),
+            "dev",
+            "lo",
+        ][..],
+        &["ip", "rule", "add", "pref", "100", "lookup", "local"],
+        &["ip", "rule", "del", "pref", "0"],
+        &[
+            "ip", "rule", "add", "pref", "1", "fwmark", "0x1/0x1", "lookup", "1",
+        ],
+        &[
+            "ip",
+            "route",
+            "add",
+            "local",
+            WAN_ONLY_UPSTREAM,
+            "dev",
+            "lo",
+            "table",
+            "1",
+        ],
+        // The upstream's replies come from its own address: those stay local.
+        &[
+            "ip",
+            "rule",
+            "add",
+            "pref",
+            "2",
+            "from",
+            WAN_ONLY_UPSTREAM,
+            "lookup",
+            "local",
+        ],
+        &[
+            "ip",
+            "rule",
+            "add",
+            "pref",
+            "3",
+            "to",
+            WAN_ONLY_UPSTREAM,
+            "prohibit",
+        ],
+    ] {
+        netns.run_ok(rule);
+    }
+    netns
+}
+
 /// A real dnsmasq in `netns`, with `env` and `args` after a base that keeps it in the
 /// foreground, reading no file of the machine; killed by its PID when the value is dropped.
 pub fn dnsmasq(netns: &Netns, env: &[&str], args: &[&str]) -> Running {

@@ -2,7 +2,10 @@
 //! make: dnsmasq as the upstream (at 127.0.0.2 … port 53, as a resolv file names servers),
 //! dig as the client, dns54 on port 5454.
 
-use integration_tests::{Netns, Running, Scratch, dist_dir, dnsmasq, output};
+use integration_tests::{
+    Netns, Running, Scratch, WAN_ONLY_UPSTREAM, dist_dir, dnsmasq,
+    namespace_with_wan_only_upstream, output,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
@@ -58,7 +61,7 @@ fn dns54(netns: &Netns, scratch: &Scratch, program: &Path, args: &[&str]) -> Run
     Running(cmd.spawn().unwrap())
 }
 
-fn log(scratch: &Scratch) -> String {
+fn log_of(scratch: &Scratch) -> String {
     std::fs::read_to_string(scratch.path("dns54.log")).unwrap_or_default()
 }
 
@@ -117,7 +120,7 @@ fn a_aaaa_and_txt_answers_on_both_loopback_addresses() {
         let report = dig(&netns, server, "example.test", "TXT");
         assert!(report.contains("\"hello from upstream\""), "{report}");
     }
-    let said = log(&scratch);
+    let said = log_of(&scratch);
     assert!(
         said.starts_with(
             "dns54: listening on 127.0.0.1, ::1 port 5454; upstream servers: 127.0.0.2\n"
@@ -162,7 +165,7 @@ fn the_resolv_file_is_followed_as_gluon_writes_it() {
     // Written in place (not renamed) works too.
     std::fs::write(&resolv, "nameserver 127.0.0.2\n").unwrap();
     ask_until(&netns, "127.0.0.1", "A", "192.0.2.7", long);
-    let said = log(&scratch);
+    let said = log_of(&scratch);
     let path = resolv.display();
     assert!(
         said.contains(&format!("dns54: {path}:2: not a server address; skipped\n")),
@@ -243,6 +246,109 @@ fn a_silent_or_unreachable_first_server_is_left_for_the_second() {
         assert!(report.contains("status: NOERROR"), "{first}: {report}");
         assert!(took < Duration::from_secs(2), "{first}: took {took:?}");
     }
+}
+
+/// Packets to the upstream without a mark, counted by nft (the last rule of the chain).
+fn unmarked_packets(netns: &Netns) -> u64 {
+    let rules = netns.run_ok(&["nft", "list", "chain", "inet", "watch", "out"]);
+    let counter = rules.split("packets ").nth(1).expect("a counter");
+    counter.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn queries_leave_marked_and_never_unmarked() {
+    let netns = namespace_with_wan_only_upstream();
+    let scratch = Scratch::new("dns54-mark");
+    let _upstream = upstream(&netns, WAN_ONLY_UPSTREAM);
+    let long = Duration::from_secs(5);
+    {
+        let _dns54 = dns54(
+            &netns,
+            &scratch,
+            &program(),
+            &["--server", WAN_ONLY_UPSTREAM, "--mark", "1"],
+        );
+        ask_until(&netns, "127.0.0.1", "A", "192.0.2.7", long);
+    }
+    {
+        // Unmarked, the kernel refuses the query (the namespace's `prohibit` rule).
+        let _dns54 = dns54(
+            &netns,
+            &scratch,
+            &program(),
+            &["--server", WAN_ONLY_UPSTREAM],
+        );
+        let (report, _) = ask_until(&netns, "127.0.0.1", "A", "status: SERVFAIL", long);
+        assert!(!report.contains("192.0.2.7"), "{report}");
+    }
+    // Now unmarked packets have a way to the same upstream, a decoy, and nft counts them.
+    netns.run_ok(&["ip", "rule", "del", "pref", "3"]);
+    for rule in [
+        &["nft", "add", "table", "inet", "watch"][..],
+        &[
+            "nft",
+            "add",
+            "chain",
+            "inet",
+            "watch",
+            "out",
+            "{ type filter hook output priority 0; }",
+        ],
+        &[
+            "nft",
+            "add",
+            "rule",
+            "inet",
+            "watch",
+            "out",
+            "ip",
+            "daddr",
+            WAN_ONLY_UPSTREAM,
+            "udp",
+            "dport",
+            "53",
+            "meta",
+            "mark",
+            "0",
+            "counter",
+        ],
+    ] {
+        netns.run_ok(rule);
+    }
+    {
+        // Where marking is forbidden (a user namespace that does not own the network
+        // namespace has no CAP_NET_ADMIN there): SERVFAIL, said in the log, and not one
+        // unmarked packet.
+        let log = std::fs::File::create(scratch.path("dns54.log")).unwrap();
+        let _dns54 = Running(
+            netns
+                .command("unshare")
+                .args(["--user", "--"])
+                .arg(program())
+                .args(["--server", WAN_ONLY_UPSTREAM, "--mark", "1", "--port", PORT])
+                .stdin(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        );
+        let (report, _) = ask_until(&netns, "127.0.0.1", "A", "status: SERVFAIL", long);
+        assert!(!report.contains("192.0.2.7"), "{report}");
+        assert_eq!(unmarked_packets(&netns), 0);
+        assert!(
+            log_of(&scratch).contains("dns54: cannot mark upstream sockets (SO_MARK 1): operation not permitted; queries get SERVFAIL, none leaves unmarked\n"),
+            "{}",
+            log_of(&scratch)
+        );
+    }
+    // The counter counts: without --mark the query goes unmarked, to the decoy.
+    let _dns54 = dns54(
+        &netns,
+        &scratch,
+        &program(),
+        &["--server", WAN_ONLY_UPSTREAM],
+    );
+    ask_until(&netns, "127.0.0.1", "A", "192.0.2.7", long);
+    assert!(unmarked_packets(&netns) > 0);
 }
 
 #[test]

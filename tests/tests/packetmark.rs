@@ -2,7 +2,10 @@
 //! inside network namespaces the tests make, a real dnsmasq whose upstream is reachable only
 //! through the marked table, and a MIPS soft-float musl program under qemu-mips.
 
-use integration_tests::{Netns, c_program, dist_dir, dnsmasq, mips_sysroot, output};
+use integration_tests::{
+    Netns, WAN_ONLY_UPSTREAM as UPSTREAM, c_program, dist_dir, dnsmasq, mips_sysroot,
+    namespace_with_wan_only_upstream, output,
+};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -403,34 +406,6 @@ mod libc_errno {
     pub const EPERM: i32 = 1;
     pub const EINVAL: i32 = 22;
     pub const EAFNOSUPPORT: i32 = 97;
-}
-
-const UPSTREAM: &str = "198.51.100.53";
-
-/// A namespace where `UPSTREAM` (an address on the namespace's own `lo`) is reachable only by
-/// marked packets: the local table moves behind a rule that refuses unmarked packets to it,
-/// and table 1, which marked packets use, delivers them.
-fn namespace_with_wan_only_upstream() -> Netns {
-    let netns = Netns::new();
-    for rule in [
-        &["ip", "addr", "add", &format!("{UPSTREAM}/32"), "dev", "lo"][..],
-        &["ip", "rule", "add", "pref", "100", "lookup", "local"],
-        &["ip", "rule", "del", "pref", "0"],
-        &[
-            "ip", "rule", "add", "pref", "1", "fwmark", "0x1/0x1", "lookup", "1",
-        ],
-        &[
-            "ip", "route", "add", "local", UPSTREAM, "dev", "lo", "table", "1",
-        ],
-        // The upstream's replies come from its own address: those stay local.
-        &[
-            "ip", "rule", "add", "pref", "2", "from", UPSTREAM, "lookup", "local",
-        ],
-        &["ip", "rule", "add", "pref", "3", "to", UPSTREAM, "prohibit"],
-    ] {
-        netns.run_ok(rule);
-    }
-    netns
 }
 
 /// Asks the forwarder on 127.0.0.1:5454 until it answers at all (it may still be starting),
