@@ -107,6 +107,8 @@ pub fn output(cmd: &mut Command) -> Output {
 /// value kills the holder by its PID, which removes the namespace with everything in it.
 pub struct Netns {
     holder: Child,
+    /// Whether it has a user namespace of its own (all but [`Netns::as_root`]'s).
+    user: bool,
 }
 
 impl Netns {
@@ -134,8 +136,44 @@ impl Netns {
         Netns::held_by(holder)
     }
 
+    /// A fresh namespace owned by the real root, without a user namespace: for what a user
+    /// namespace cannot do (become another user: only uid 0 is mapped there). Needs root,
+    /// as CI has; without it the test fails, it is never counted as passed.
+    pub fn as_root() -> Netns {
+        require("unshare");
+        require("sleep");
+        // The effective uid, from /proc, as `id -u` would say it.
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let euid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1))
+            .unwrap_or("?");
+        assert_eq!(
+            euid, "0",
+            "this test needs root (CI runs as root): it changes user"
+        );
+        let holder = Command::new("unshare")
+            .args(["--net", "--", "sleep", "600"])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("unshare (util-linux) must be installed");
+        let netns = Netns {
+            holder,
+            user: false,
+        };
+        netns.wait_for_holder();
+        netns
+    }
+
     fn held_by(holder: Child) -> Netns {
-        let netns = Netns { holder };
+        let netns = Netns { holder, user: true };
+        netns.wait_for_holder();
+        netns
+    }
+
+    fn wait_for_holder(&self) {
+        let netns = self;
         // Wait until the holder runs `sleep`: unshare execs it only after it has written the
         // user namespace's ID maps (or made the network namespace), and before that,
         // entering the namespace gives no rights.
@@ -147,7 +185,6 @@ impl Netns {
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
         netns.run_ok(&["ip", "link", "set", "lo", "up"]);
-        netns
     }
 
     /// The holder's PID.
@@ -161,9 +198,13 @@ impl Netns {
             require(program);
         }
         let mut cmd = Command::new("nsenter");
-        cmd.arg(format!("--target={}", self.pid()))
-            .args(["--user", "--net", "--preserve-credentials", "--"])
-            .arg(program);
+        cmd.arg(format!("--target={}", self.pid()));
+        if self.user {
+            cmd.args(["--user", "--net", "--preserve-credentials", "--"]);
+        } else {
+            cmd.args(["--net", "--"]);
+        }
+        cmd.arg(program);
         cmd
     }
 
@@ -216,6 +257,12 @@ pub const WAN_ONLY_UPSTREAM: &str = "198.51.100.53";
 /// and table 1, which marked packets use, delivers them.
 pub fn namespace_with_wan_only_upstream() -> Netns {
     let netns = Netns::new();
+    wan_only_upstream(&netns);
+    netns
+}
+
+/// Makes [`WAN_ONLY_UPSTREAM`] reachable only by marked packets in `netns`.
+pub fn wan_only_upstream(netns: &Netns) {
     for rule in [
         &[
             "ip",
@@ -266,7 +313,6 @@ pub fn namespace_with_wan_only_upstream() -> Netns {
     ] {
         netns.run_ok(rule);
     }
-    netns
 }
 
 /// A real dnsmasq in `netns`, with `env` and `args` after a base that keeps it in the

@@ -4,7 +4,7 @@
 //! starves the others.
 
 use core::ffi::CStr;
-use dns54::forward::{Failure, Forwarder, Io, Millis, Random};
+use dns54::forward::{Counters, Failure, Forwarder, Io, Millis, Random};
 use dns54::options::{FORWARD_CAPACITY, MAX_PATH, Options};
 use dns54::resolv::{Servers, Skipped, parse_resolv};
 use sys::addr::{Addr, Family};
@@ -12,7 +12,7 @@ use sys::epoll;
 use sys::io::{Fd, Line};
 use sys::net::{self, AnyAddress};
 use sys::signal::{self, SigSet};
-use sys::{Errno, OwnedFd, fs, inotify, io, libc, random, time};
+use sys::{Errno, OwnedFd, fs, inotify, io, libc, random, time, user};
 
 /// Where a client's answer goes: the listening socket it asked on, and its address.
 #[derive(Clone, Copy)]
@@ -261,8 +261,7 @@ pub fn run(options: &Options<'_>) -> u8 {
     let mut servers = options.servers;
     if servers.is_empty() {
         let name = options.resolv_file.unwrap_or_default();
-        path[..name.len()].copy_from_slice(name);
-        let Ok(c_path) = CStr::from_bytes_until_nul(&path) else {
+        let Ok(c_path) = fs::path(name, &mut path) else {
             return CANNOT_START;
         };
         let watch = match watch_directory(name, &epoll_fd) {
@@ -278,6 +277,22 @@ pub fn run(options: &Options<'_>) -> u8 {
         };
         servers = file.read().unwrap_or_default();
         resolv = Some(file);
+    }
+    let mut pid_path = [0u8; MAX_PATH + 1];
+    let pid_file = match options.pid_file {
+        Some(name) => match write_pid_file(name, &mut pid_path) {
+            Ok(path) => Some(path),
+            Err(errno) => return cannot(b"cannot write the pid file ", name, errno),
+        },
+        None => None,
+    };
+    if let Some(user) = options.user
+        && let Err((what, errno)) = drop_privileges(user, options.mark)
+    {
+        return cannot(what, user, errno);
+    }
+    if options.mark != 0 {
+        check_marking(options.mark);
     }
     let mut entropy = Entropy {
         pool: [0; 256],
@@ -298,13 +313,93 @@ pub fn run(options: &Options<'_>) -> u8 {
         verbose: options.verbose,
     };
     started(options, &sockets.servers);
-    serve(
+    let status = serve(
         options,
         &mut sockets,
         &mut entropy,
         &signal_fd,
         resolv.as_mut(),
-    )
+    );
+    if let Some(path) = pid_file {
+        // After dropping to a user, the directory may no longer be ours to change.
+        let _ = fs::unlink(path);
+    }
+    status
+}
+
+/// Writes our PID to `name` (made a C string in `space`); returns that path.
+fn write_pid_file<'s>(name: &[u8], space: &'s mut [u8; MAX_PATH + 1]) -> Result<&'s CStr, Errno> {
+    let path = fs::path(name, space)?;
+    let file = fs::open(path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, 0o644)?;
+    let mut line = Line::new();
+    line.number(user::pid());
+    line.text(b"\n");
+    io::write_all(file.fd(), line.as_bytes())?;
+    Ok(path)
+}
+
+/// Becomes `name` (its user and group from /etc/passwd), keeping only the capability that
+/// `SO_MARK` needs, and that only when a mark is asked for: CAP_NET_RAW from Linux 5.17,
+/// CAP_NET_ADMIN before.
+fn drop_privileges(name: &[u8], mark: u32) -> Result<(), (&'static [u8], Errno)> {
+    let mut passwd = [0u8; 8192];
+    let mut len = 0;
+    let file = fs::open(c"/etc/passwd", libc::O_RDONLY, 0)
+        .map_err(|e| (&b"cannot read /etc/passwd for "[..], e))?;
+    while len < passwd.len() {
+        match io::read(file.fd(), &mut passwd[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err((b"cannot read /etc/passwd for ", e)),
+        }
+    }
+    let Some(ids) = user::passwd_entry(&passwd[..len], name) else {
+        return Err((b"no such user in /etc/passwd: ", Errno::ENOENT));
+    };
+    let capability = match user::kernel_version() {
+        Ok(version) if version >= (5, 17) => user::CAP_NET_RAW,
+        _ => user::CAP_NET_ADMIN,
+    };
+    let keep = if mark != 0 { 1u64 << capability } else { 0 };
+    let changed = user::keep_capabilities(true)
+        .and_then(|()| user::set_groups(ids.gid))
+        .and_then(|()| user::set_gid(ids.gid))
+        .and_then(|()| user::set_uid(ids.uid))
+        .and_then(|()| user::set_capabilities(keep))
+        .and_then(|()| user::keep_capabilities(false));
+    changed.map_err(|e| (&b"cannot become "[..], e))?;
+    let mut line = Line::new();
+    line.text(b"dns54: running as ");
+    line.text(name);
+    line.text(b" (uid ");
+    line.number(ids.uid);
+    line.text(if mark == 0 {
+        &b"), no capabilities\n"[..]
+    } else if capability == user::CAP_NET_RAW {
+        b"), keeping CAP_NET_RAW for SO_MARK\n"
+    } else {
+        b"), keeping CAP_NET_ADMIN for SO_MARK\n"
+    });
+    line.write_to(Fd::STDERR);
+    Ok(())
+}
+
+/// Makes one marked socket, to say at start, not at the first query, when marking cannot
+/// work. It keeps running either way: a supervisor that restarts a daemon which exits gives
+/// up after a few tries, and then nothing answers at all (Gluon issue #2950).
+fn check_marking(mark: u32) {
+    let marked = net::socket(libc::AF_INET, libc::SOCK_DGRAM, 0)
+        .and_then(|fd| net::setsockopt_u32(fd.fd(), libc::SOL_SOCKET, libc::SO_MARK, mark));
+    if let Err(errno) = marked {
+        let mut line = Line::new();
+        line.text(b"dns54: marking does not work (SO_MARK ");
+        line.number(mark);
+        line.text(b": ");
+        line.text(errno_words(errno));
+        line.text(b"): every query gets SERVFAIL until it does\n");
+        line.write_to(Fd::STDERR);
+    }
 }
 
 /// The loop itself, apart from `run`, whose frame holds the large buffers.
@@ -486,41 +581,16 @@ fn started(options: &Options<'_>, servers: &Servers) {
 
 /// SIGUSR1: one line of counters and occupancy.
 fn report(forwarder: &Forwarder<Client, FORWARD_CAPACITY>) {
-    let c = forwarder.counters();
     let (slots, sockets) = forwarder.occupancy();
-    const NAMES: [&[u8]; 12] = [
-        b"dns54: queries ",
-        b" answers ",
-        b" timeouts ",
-        b" retries ",
-        b" dropped-replies ",
-        b" dropped-requests ",
-        b" mark-failures ",
-        b" refused-full ",
-        b" servfail ",
-        b" local ",
-        b" slots-in-use ",
-        b" upstream-sockets ",
-    ];
-    let values = [
-        c.queries,
-        c.answers,
-        c.timeouts,
-        c.retries,
-        c.dropped_replies,
-        c.dropped_requests,
-        c.mark_failures,
-        c.refused_full,
-        c.servfail,
-        c.local,
-        slots as u64,
-        sockets as u64,
-    ];
+    let counters = forwarder.counters();
     let mut line = Line::new();
-    for (name, value) in NAMES.iter().zip(values) {
-        line.text(name);
+    line.text(b"dns54:");
+    for (name, &value) in Counters::NAMES.iter().zip(counters.all()) {
+        line.text(b" ").text(name).text(b" ");
         line.number(u32::try_from(value).unwrap_or(u32::MAX));
     }
+    line.text(b" slots-in-use ").number(slots as u32);
+    line.text(b" upstream-sockets ").number(sockets as u32);
     line.text(b"\n");
     line.write_to(Fd::STDERR);
 }
@@ -558,8 +628,7 @@ fn watch_directory(path: &[u8], epoll_fd: &OwnedFd) -> Result<OwnedFd, Errno> {
         Some(end) => &path[..end],
         None => b".",
     };
-    directory[..dir.len()].copy_from_slice(dir);
-    let directory = CStr::from_bytes_until_nul(&directory).map_err(|_| Errno::EINVAL)?;
+    let directory = fs::path(dir, &mut directory)?;
     let watch = inotify::inotify_init1(libc::IN_NONBLOCK)?;
     let mask = libc::IN_CLOSE_WRITE
         | libc::IN_MOVED_TO

@@ -86,29 +86,62 @@ pub trait Random {
     fn next_u16(&mut self) -> u16;
 }
 
-/// What happened, for the SIGUSR1 line and the tests.
-#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
-pub struct Counters {
+/// What the forwarder counts, for the SIGUSR1 line and the tests.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Counter {
     /// Queries from clients that were forwarded or answered here.
-    pub queries: u64,
+    Queries,
     /// Answers from upstream relayed to clients (each client counted).
-    pub answers: u64,
+    Answers,
     /// Attempts that got no reply in time.
-    pub timeouts: u64,
+    Timeouts,
     /// Queries sent again to another server.
-    pub retries: u64,
+    Retries,
     /// Replies that matched no query in flight, or not its question.
-    pub dropped_replies: u64,
+    DroppedReplies,
     /// Client messages dropped: responses, runts.
-    pub dropped_requests: u64,
+    DroppedRequests,
     /// Queries answered SERVFAIL because a socket could not be marked.
-    pub mark_failures: u64,
+    MarkFailures,
     /// Queries refused because the table was full.
-    pub refused_full: u64,
+    RefusedFull,
     /// Queries answered SERVFAIL: no server, the deadline passed, too many identical waiting.
-    pub servfail: u64,
+    Servfail,
     /// Queries answered here for what they are (NOTIMP, FORMERR, REFUSED for oversize).
-    pub local: u64,
+    Local,
+}
+
+/// The counters, in the order of [`Counter`] and of [`Counters::NAMES`].
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct Counters([u64; 10]);
+
+impl Counters {
+    /// The counters' names, as the SIGUSR1 line shows them.
+    pub const NAMES: [&'static [u8]; 10] = [
+        b"queries",
+        b"answers",
+        b"timeouts",
+        b"retries",
+        b"dropped-replies",
+        b"dropped-requests",
+        b"mark-failures",
+        b"refused-full",
+        b"servfail",
+        b"local",
+    ];
+
+    pub fn get(&self, counter: Counter) -> u64 {
+        self.0[counter as usize]
+    }
+
+    /// Every counter, in the order of [`Counters::NAMES`].
+    pub fn all(&self) -> &[u64; 10] {
+        &self.0
+    }
+
+    fn add(&mut self, counter: Counter) {
+        self.0[counter as usize] += 1;
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -237,29 +270,29 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
     ) {
         let question = match wire::classify_query(message) {
             Verdict::Drop => {
-                self.counters.dropped_requests += 1;
+                self.counters.add(Counter::DroppedRequests);
                 return;
             }
             Verdict::Answer(rcode) => {
-                self.counters.queries += 1;
-                self.counters.local += 1;
+                self.counters.add(Counter::Queries);
+                self.counters.add(Counter::Local);
                 return answer_locally(message, rcode, &client, io);
             }
             Verdict::Forward(question) => question,
         };
-        self.counters.queries += 1;
+        self.counters.add(Counter::Queries);
         if message.len() > QUERY_CAPACITY {
-            self.counters.local += 1;
+            self.counters.add(Counter::Local);
             return answer_locally(message, REFUSED, &client, io);
         }
         if self.servers == 0 {
-            self.counters.servfail += 1;
+            self.counters.add(Counter::Servfail);
             return answer_locally(message, SERVFAIL, &client, io);
         }
         let in_use = self.slots.iter().filter(|s| s.role != Role::Free).count();
         let free = self.slots.iter().position(|s| s.role == Role::Free);
         let Some(free) = free.filter(|_| in_use < self.config.forward_max) else {
-            self.counters.refused_full += 1;
+            self.counters.add(Counter::RefusedFull);
             return answer_locally(message, REFUSED, &client, io);
         };
         // The same bytes after the ID: one reply is right for both.
@@ -279,7 +312,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
                 .filter(|s| s.role == Role::Follower(leader as u16))
                 .count();
             if followers >= MAX_FOLLOWERS {
-                self.counters.servfail += 1;
+                self.counters.add(Counter::Servfail);
                 return answer_locally(message, SERVFAIL, &client, io);
             }
             self.slots[free].role = Role::Follower(leader as u16);
@@ -320,7 +353,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
             .get(usize::from(leader))
             .filter(|slot| matches(slot))
         else {
-            self.counters.dropped_replies += 1;
+            self.counters.add(Counter::DroppedReplies);
             return;
         };
         let rcode = wire::rcode(message);
@@ -330,7 +363,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
             self.release(leader, io);
             self.slots[leader].server =
                 ((usize::from(self.slots[leader].server) + 1) % self.servers) as u8;
-            self.counters.retries += 1;
+            self.counters.add(Counter::Retries);
             return self.attempt(leader, now, io, random);
         }
         self.preferred = usize::from(slot.server);
@@ -370,7 +403,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
                 self.release(leader, io);
                 self.fail(leader, io);
             } else if now >= slot.attempt_deadline {
-                self.counters.timeouts += 1;
+                self.counters.add(Counter::Timeouts);
                 self.move_on(leader, now, io, random);
             }
         }
@@ -435,13 +468,13 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
                     return;
                 }
                 Err(Failure::Mark) => {
-                    self.counters.mark_failures += 1;
+                    self.counters.add(Counter::MarkFailures);
                     return self.fail(leader, io);
                 }
                 Err(Failure::Unreachable) => {
                     let slot = &mut self.slots[leader];
                     slot.server = ((server + 1) % self.servers.max(1)) as u8;
-                    self.counters.retries += 1;
+                    self.counters.add(Counter::Retries);
                 }
             }
         }
@@ -511,7 +544,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
         self.release(leader, io);
         let slot = &mut self.slots[leader];
         slot.server = ((usize::from(slot.server) + 1) % self.servers.max(1)) as u8;
-        self.counters.retries += 1;
+        self.counters.add(Counter::Retries);
         self.attempt(leader, now, io, random);
     }
 
@@ -536,7 +569,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
                 wire::set_id(message, slot.client_id);
                 io.answer(&slot.client, message);
                 slot.role = Role::Free;
-                self.counters.answers += 1;
+                self.counters.add(Counter::Answers);
             }
         }
     }
@@ -556,7 +589,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
                 wire::set_id(&mut answer[..len], slot.client_id);
                 io.answer(&slot.client, &answer[..len]);
                 slot.role = Role::Free;
-                self.counters.servfail += 1;
+                self.counters.add(Counter::Servfail);
             }
         }
     }

@@ -30,6 +30,7 @@ pub mod rt;
 pub mod signal;
 pub mod text;
 pub mod time;
+pub mod user;
 
 pub use errno::{Errno, Result};
 pub use io::{Fd, OwnedFd};

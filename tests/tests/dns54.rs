@@ -4,7 +4,7 @@
 
 use integration_tests::{
     Netns, Running, Scratch, WAN_ONLY_UPSTREAM, dist_dir, dnsmasq,
-    namespace_with_wan_only_upstream, output,
+    namespace_with_wan_only_upstream, output, wan_only_upstream,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
@@ -349,6 +349,76 @@ fn queries_leave_marked_and_never_unmarked() {
     );
     ask_until(&netns, "127.0.0.1", "A", "192.0.2.7", long);
     assert!(unmarked_packets(&netns) > 0);
+}
+
+/// The value of `field` in /proc/PID/status.
+fn status_field(pid: u32, field: &str) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+    line[field.len()..].trim().to_string()
+}
+
+#[test]
+fn dropped_to_a_user_it_keeps_only_the_capability_marking_needs() {
+    let netns = Netns::as_root();
+    wan_only_upstream(&netns);
+    let scratch = Scratch::new("dns54-user");
+    let _upstream = upstream(&netns, WAN_ONLY_UPSTREAM);
+    let pid_file = scratch.path("dns54.pid");
+    let dns54 = dns54(
+        &netns,
+        &scratch,
+        &program(),
+        &[
+            "--server",
+            WAN_ONLY_UPSTREAM,
+            "--mark",
+            "1",
+            "--user",
+            "nobody",
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+        ],
+    );
+    // Marking still works after the drop: the upstream is reachable only marked.
+    ask_until(
+        &netns,
+        "127.0.0.1",
+        "A",
+        "192.0.2.7",
+        Duration::from_secs(5),
+    );
+    let pid = dns54.0.id();
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap(),
+        format!("{pid}\n")
+    );
+    assert_eq!(status_field(pid, "Uid:"), "65534\t65534\t65534\t65534");
+    assert_eq!(status_field(pid, "Groups:"), "65534");
+    // CAP_NET_RAW (bit 13) and nothing else, effective and permitted, on this kernel (6.x).
+    assert_eq!(status_field(pid, "CapEff:"), "0000000000002000");
+    assert_eq!(status_field(pid, "CapPrm:"), "0000000000002000");
+    assert_eq!(status_field(pid, "CapInh:"), "0000000000000000");
+    assert!(
+        log_of(&scratch)
+            .contains("dns54: running as nobody (uid 65534), keeping CAP_NET_RAW for SO_MARK\n"),
+        "{}",
+        log_of(&scratch)
+    );
+    drop(dns54);
+    let out = output(netns.command(program().to_str().unwrap()).args([
+        "--server",
+        "127.0.0.2",
+        "--user",
+        "no-such-user",
+        "--port",
+        PORT,
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).lines().last(),
+        Some("dns54: no such user in /etc/passwd: no-such-user: no such file or directory")
+    );
 }
 
 #[test]
