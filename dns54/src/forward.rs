@@ -417,17 +417,21 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
 
     /// When [`Forwarder::timeout`] has something to do next.
     pub fn next_deadline(&self) -> Option<Millis> {
-        let slots = self
-            .slots
-            .iter()
-            .filter(|s| s.role == Role::Leader)
-            .map(|s| s.attempt_deadline.min(s.arrived + self.config.deadline));
-        let sockets = self
-            .sockets
-            .iter()
-            .filter(|s| s.open && !s.retired)
-            .map(|s| s.opened + self.config.socket_lifetime);
-        slots.chain(sockets).min()
+        let mut next = Millis::MAX;
+        for slot in &self.slots {
+            if slot.role == Role::Leader {
+                next = next.min(
+                    slot.attempt_deadline
+                        .min(slot.arrived + self.config.deadline),
+                );
+            }
+        }
+        for socket in &self.sockets {
+            if socket.open && !socket.retired {
+                next = next.min(socket.opened + self.config.socket_lifetime);
+            }
+        }
+        (next != Millis::MAX).then_some(next)
     }
 
     /// Sends leader `leader` to its current server, opening a socket if that server has

@@ -3,7 +3,7 @@
 //! dig as the client, dns54 on port 5454.
 
 use integration_tests::{
-    Netns, Running, Scratch, WAN_ONLY_UPSTREAM, dist_dir, dnsmasq,
+    Netns, Running, Scratch, WAN_ONLY_UPSTREAM, c_program, dist_dir, dnsmasq,
     namespace_with_wan_only_upstream, output, wan_only_upstream,
 };
 use std::path::{Path, PathBuf};
@@ -192,7 +192,8 @@ fn a_silent_or_unreachable_first_server_is_left_for_the_second() {
     let netns = namespace();
     let scratch = Scratch::new("dns54-failover");
     let _upstream = upstream(&netns, "127.0.0.3");
-    // 127.0.0.2 swallows queries (silent); nothing listens on 127.0.0.4 (ICMP unreachable).
+    // 127.0.0.2 swallows queries on arrival (silent: a drop on the way out would fail the
+    // send at once); nothing listens on 127.0.0.4 (ICMP unreachable).
     for rule in [
         &["nft", "add", "table", "inet", "silence"][..],
         &[
@@ -201,8 +202,8 @@ fn a_silent_or_unreachable_first_server_is_left_for_the_second() {
             "chain",
             "inet",
             "silence",
-            "out",
-            "{ type filter hook output priority 0; }",
+            "in",
+            "{ type filter hook input priority 0; }",
         ],
         &[
             "nft",
@@ -210,7 +211,7 @@ fn a_silent_or_unreachable_first_server_is_left_for_the_second() {
             "rule",
             "inet",
             "silence",
-            "out",
+            "in",
             "ip",
             "daddr",
             "127.0.0.2",
@@ -244,7 +245,14 @@ fn a_silent_or_unreachable_first_server_is_left_for_the_second() {
             Duration::from_secs(5),
         );
         assert!(report.contains("status: NOERROR"), "{first}: {report}");
+        // The silent one costs one attempt (300 ms); the unreachable one nothing.
+        let waited = first == "127.0.0.2";
         assert!(took < Duration::from_secs(2), "{first}: took {took:?}");
+        assert_eq!(
+            took >= Duration::from_millis(250),
+            waited,
+            "{first}: took {took:?}"
+        );
     }
 }
 
@@ -489,4 +497,126 @@ fn the_mips_build_answers_under_qemu() {
         let (report, _) = ask_until(&netns, server, "A", "192.0.2.7", Duration::from_secs(10));
         assert!(report.contains("status: NOERROR"), "{report}");
     }
+}
+
+/// What a musl program on a node experiences: `getaddrinfo()` of example.test through dns54
+/// on 127.0.0.1:53, with an /etc/resolv.conf of its own (bind-mounted in a mount namespace
+/// of its own; musl asks port 53 only) that gives it `timeout`-second waits, two attempts.
+/// Returns (outcome, milliseconds).
+fn musl_resolves(netns: &Netns, scratch: &Scratch, timeout: u32) -> (String, u64) {
+    let client = c_program("resolve.c", "resolve-musl", "musl-gcc", &["-static", "-O2"]);
+    let conf = scratch.path("client-resolv.conf");
+    std::fs::write(
+        &conf,
+        format!("nameserver 127.0.0.1\noptions timeout:{timeout} attempts:2\n"),
+    )
+    .unwrap();
+    let script = format!(
+        "mount --bind {} /etc/resolv.conf && exec {} example.test",
+        conf.display(),
+        client.display()
+    );
+    let out = output(netns.command("unshare").args([
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]));
+    let said = text(&out.stdout);
+    let mut words = said.trim().rsplitn(2, ' ');
+    let ms: u64 = words.next().unwrap_or("").parse().unwrap_or_else(|_| {
+        panic!(
+            "no answer from the musl client: {said} {}",
+            text(&out.stderr)
+        )
+    });
+    (words.next().unwrap_or("").to_string(), ms)
+}
+
+/// What a musl client on a node experiences. musl's resolver takes only NOERROR and NXDOMAIN
+/// as the end; on SERVFAIL it asks again at once, twice, and then ignores SERVFAIL as it
+/// ignores REFUSED, waiting out its own timeout. So without an upstream, and when every
+/// upstream is silent, a musl client waits its whole timeout whatever dns54 answers short of
+/// made-up data; with an upstream that answers, it gets the answer as soon as dns54 has it.
+#[test]
+fn what_a_musl_client_experiences() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-musl");
+    let _upstream = upstream(&netns, "127.0.0.3");
+    let resolv = scratch.path("resolv.conf");
+    std::fs::write(&resolv, "").unwrap();
+    let log = std::fs::File::create(scratch.path("dns54.log")).unwrap();
+    // On port 53, where musl asks; attempts of 0.3 s, a deadline of 1 s.
+    let _dns54 = Running(
+        netns
+            .command(program().to_str().unwrap())
+            .args(["--resolv-file", resolv.to_str().unwrap(), "--port", "53"])
+            .args(["--timeout", "300", "--deadline", "1000"])
+            .stdin(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    // No server: SERVFAIL at once, yet musl waits its timeout (2 s here) and gives up.
+    let (outcome, ms) = musl_resolves(&netns, &scratch, 2);
+    assert_eq!(outcome, "error Try again", "{ms} ms");
+    assert!((1900..3000).contains(&ms), "{ms} ms");
+    // A silent first server: the answer comes from the second after one attempt's wait.
+    std::fs::write(&resolv, "nameserver 127.0.0.2\nnameserver 127.0.0.3\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    for rule in [
+        &["nft", "add", "table", "inet", "silence"][..],
+        &[
+            "nft",
+            "add",
+            "chain",
+            "inet",
+            "silence",
+            "in",
+            "{ type filter hook input priority 0; }",
+        ],
+        &[
+            "nft",
+            "add",
+            "rule",
+            "inet",
+            "silence",
+            "in",
+            "ip",
+            "daddr",
+            "127.0.0.2",
+            "udp",
+            "dport",
+            "53",
+            "drop",
+        ],
+    ] {
+        netns.run_ok(rule);
+    }
+    let (outcome, ms) = musl_resolves(&netns, &scratch, 2);
+    assert_eq!(outcome, "ok 192.0.2.7", "{ms} ms");
+    assert!((250..1000).contains(&ms), "{ms} ms");
+    // Every server silent: SERVFAIL at dns54's deadline, and musl waits its own timeout.
+    netns.run_ok(&[
+        "nft",
+        "add",
+        "rule",
+        "inet",
+        "silence",
+        "in",
+        "ip",
+        "daddr",
+        "127.0.0.3",
+        "udp",
+        "dport",
+        "53",
+        "drop",
+    ]);
+    let (outcome, ms) = musl_resolves(&netns, &scratch, 2);
+    assert_eq!(outcome, "error Try again", "{ms} ms");
+    assert!((1900..3000).contains(&ms), "{ms} ms");
 }
