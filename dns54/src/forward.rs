@@ -168,8 +168,9 @@ struct Slot<C> {
     attempts: u8,
     attempt_deadline: Millis,
     question: Question,
+    /// A hash of the query's bytes after the ID, to find an identical one quickly.
+    hash: u32,
     query_len: u16,
-    query: [u8; QUERY_CAPACITY],
 }
 
 #[derive(Clone, Copy, Default)]
@@ -191,6 +192,11 @@ const NONE: u16 = u16::MAX;
 pub struct Forwarder<C, const N: usize> {
     config: Config,
     slots: [Slot<C>; N],
+    /// Each leader's query, apart from the slots: the scans over the slots stay within a
+    /// few kilobytes.
+    queries: [[u8; QUERY_CAPACITY]; N],
+    /// Slots not free.
+    in_use: usize,
     sockets: [Socket; MAX_SOCKETS],
     /// The leader slot that sent each upstream ID, or `NONE`: IDs are unique among all
     /// queries in flight, so a reply is found at once.
@@ -220,8 +226,8 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
                 qtype: 0,
                 qclass: 0,
             },
+            hash: 0,
             query_len: 0,
-            query: [0; QUERY_CAPACITY],
         };
         Forwarder {
             config: Config {
@@ -229,6 +235,8 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
                 ..config
             },
             slots: [free; N],
+            queries: [[0; QUERY_CAPACITY]; N],
+            in_use: 0,
             sockets: [Socket::default(); MAX_SOCKETS],
             ids: [NONE; 65536],
             servers: 0,
@@ -243,7 +251,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
 
     /// Queries in flight (leaders and followers), and upstream sockets open.
     pub fn occupancy(&self) -> (usize, usize) {
-        let slots = self.slots.iter().filter(|s| s.role != Role::Free).count();
+        let slots = self.in_use;
         let sockets = self.sockets.iter().filter(|s| s.open).count();
         (slots, sockets)
     }
@@ -289,17 +297,23 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
             self.counters.add(Counter::Servfail);
             return answer_locally(message, SERVFAIL, &client, io);
         }
-        let in_use = self.slots.iter().filter(|s| s.role != Role::Free).count();
-        let free = self.slots.iter().position(|s| s.role == Role::Free);
-        let Some(free) = free.filter(|_| in_use < self.config.forward_max) else {
+        let free = if self.in_use < self.config.forward_max {
+            self.slots.iter().position(|s| s.role == Role::Free)
+        } else {
+            None
+        };
+        let Some(free) = free else {
             self.counters.add(Counter::RefusedFull);
             return answer_locally(message, REFUSED, &client, io);
         };
         // The same bytes after the ID: one reply is right for both.
-        let leader = self.slots.iter().position(|s| {
+        let hash = hash(&message[2..]);
+        let queries = &self.queries;
+        let leader = self.slots.iter().enumerate().position(|(index, s)| {
             s.role == Role::Leader
+                && s.hash == hash
                 && usize::from(s.query_len) == message.len()
-                && s.query[2..message.len()] == message[2..]
+                && queries[index][2..message.len()] == message[2..]
         });
         let slot = &mut self.slots[free];
         slot.client = client;
@@ -316,12 +330,16 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
                 return answer_locally(message, SERVFAIL, &client, io);
             }
             self.slots[free].role = Role::Follower(leader as u16);
+            self.in_use += 1;
             return;
         }
         slot.role = Role::Leader;
         slot.question = question;
+        slot.hash = hash;
         slot.query_len = message.len() as u16;
-        slot.query[..message.len()].copy_from_slice(message);
+        self.queries[free][..message.len()].copy_from_slice(message);
+        self.in_use += 1;
+        let slot = &mut self.slots[free];
         slot.server = (self.preferred % self.servers) as u8;
         slot.attempts = 0;
         self.attempt(free, now, io, random);
@@ -338,13 +356,14 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
         random: &mut dyn Random,
     ) {
         let leader = self.ids[usize::from(wire::id(message))];
+        let queries = &self.queries;
         let matches = |slot: &Slot<C>| {
             slot.role == Role::Leader
                 && usize::from(slot.socket) == socket
                 && message.len() >= wire::HEADER_LEN
                 && wire::answers(
                     message,
-                    &slot.query[..usize::from(slot.query_len)],
+                    &queries[usize::from(leader)][..usize::from(slot.query_len)],
                     &slot.question,
                 )
         };
@@ -452,8 +471,8 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
             let sent = match self.socket_for(server, now, io) {
                 Ok(socket) => {
                     let id = self.fresh_id(random);
-                    let slot = &mut self.slots[leader];
-                    let query = &mut slot.query[..usize::from(slot.query_len)];
+                    let len = usize::from(self.slots[leader].query_len);
+                    let query = &mut self.queries[leader][..len];
                     wire::set_id(query, id);
                     io.send(socket, query).map(|()| (socket, id))
                 }
@@ -573,6 +592,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
                 wire::set_id(message, slot.client_id);
                 io.answer(&slot.client, message);
                 slot.role = Role::Free;
+                self.in_use -= 1;
                 self.counters.add(Counter::Answers);
             }
         }
@@ -580,23 +600,27 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
 
     /// Every client of the leader gets SERVFAIL.
     fn fail(&mut self, leader: usize, io: &mut dyn Io<C>) {
-        let slot = &self.slots[leader];
+        let query = &self.queries[leader][..usize::from(self.slots[leader].query_len)];
         let mut answer = [0u8; QUERY_CAPACITY];
-        let len = wire::local_answer(
-            &slot.query[..usize::from(slot.query_len)],
-            SERVFAIL,
-            &mut answer,
-        );
+        let len = wire::local_answer(query, SERVFAIL, &mut answer);
         for index in 0..N {
             let slot = &mut self.slots[index];
             if index == leader || slot.role == Role::Follower(leader as u16) {
                 wire::set_id(&mut answer[..len], slot.client_id);
                 io.answer(&slot.client, &answer[..len]);
                 slot.role = Role::Free;
+                self.in_use -= 1;
                 self.counters.add(Counter::Servfail);
             }
         }
     }
+}
+
+/// FNV-1a: a cheap hash of a query's bytes, compared before the bytes themselves.
+fn hash(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// Answers a client's message here with `rcode`.

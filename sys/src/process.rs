@@ -1,6 +1,7 @@
-//! Ending the process.
+//! Ending the process, and signalling others.
 
-use crate::arch::{nr, syscall1};
+use crate::Result;
+use crate::arch::{check, nr, syscall1, syscall2};
 
 /// `void exit_group(int status)`: ends every thread of the process.
 pub fn exit(status: u8) -> ! {
@@ -15,4 +16,10 @@ pub fn exit(status: u8) -> ! {
 /// handler of the shipped programs. Nothing is printed, so no formatting code is linked.
 pub fn abort() -> ! {
     exit(134)
+}
+
+/// `int kill(pid_t pid, int signal)`: sends `signal` to process `pid`.
+pub fn kill(pid: u32, signal: i32) -> Result<()> {
+    // SAFETY: plain integer arguments.
+    check(unsafe { syscall2(nr(libc::SYS_kill), pid as usize, signal as usize) }).map(drop)
 }

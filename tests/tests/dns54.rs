@@ -620,3 +620,210 @@ fn what_a_musl_client_experiences() {
     assert_eq!(outcome, "error Try again", "{ms} ms");
     assert!((1900..3000).contains(&ms), "{ms} ms");
 }
+
+fn upstream_program() -> PathBuf {
+    c_program("upstream.c", "upstream", "gcc", &["-O2"])
+}
+
+fn flood_program() -> PathBuf {
+    c_program("flood.c", "flood", "gcc", &["-O2"])
+}
+
+/// The recording upstream on `address` in `mode`, logging "PORT ID" lines to a file of
+/// `scratch`.
+fn recording_upstream(netns: &Netns, scratch: &Scratch, address: &str, mode: &str) -> Running {
+    let log = std::fs::File::create(scratch.path("upstream.log")).unwrap();
+    Running(
+        netns
+            .command(upstream_program().to_str().unwrap())
+            .args([address, mode, "127.0.0.5"])
+            .stdin(Stdio::null())
+            .stdout(log)
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// What the flood program counted: rcode and outcome names with their numbers.
+fn flood(
+    netns: &Netns,
+    count: u32,
+    window: u32,
+    wait_ms: u32,
+) -> std::collections::HashMap<String, u64> {
+    let out = output(netns.command(flood_program().to_str().unwrap()).args([
+        PORT,
+        &count.to_string(),
+        &window.to_string(),
+        &wait_ms.to_string(),
+    ]));
+    let said = text(&out.stdout);
+    let words: Vec<&str> = said.split_whitespace().collect();
+    words
+        .chunks(2)
+        .map(|pair| (pair[0].to_string(), pair[1].parse().unwrap()))
+        .collect()
+}
+
+/// Waits until dns54 answers at all.
+fn wait_for_dns54(netns: &Netns) {
+    ask_until(netns, "127.0.0.1", "A", "status: ", Duration::from_secs(5));
+}
+
+/// Asks dns54 (PID `pid`) for its counters with SIGUSR1 and returns the line.
+fn counters(scratch: &Scratch, pid: u32) -> String {
+    sys::process::kill(pid, sys::libc::SIGUSR1).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let said = log_of(scratch);
+    said.lines()
+        .rfind(|l| l.starts_with("dns54: queries "))
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn counter(line: &str, name: &str) -> u64 {
+    let mut words = line.split_whitespace();
+    while let Some(word) = words.next() {
+        if word == name {
+            return words.next().unwrap().parse().unwrap();
+        }
+    }
+    panic!("no {name} in {line}")
+}
+
+fn open_descriptors(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
+}
+
+/// 10,000 queries seen from the upstream: the source port changes at least every 64
+/// queries (a run of one port is one socket; ports of different sockets may repeat by
+/// chance), and the IDs are spread over all 16 bits, not sequential.
+#[test]
+fn seen_from_the_upstream_ports_move_and_ids_cannot_be_guessed() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-upstream-view");
+    let _upstream = recording_upstream(&netns, &scratch, "127.0.0.2", "answer");
+    let _dns54 = dns54(&netns, &scratch, &program(), &["--server", "127.0.0.2"]);
+    wait_for_dns54(&netns);
+    let counts = flood(&netns, 10_000, 100, 2000);
+    assert_eq!(
+        (counts["genuine"], counts["lost"]),
+        (10_000, 0),
+        "{counts:?}"
+    );
+    let log = std::fs::read_to_string(scratch.path("upstream.log")).unwrap();
+    let queries: Vec<(u16, u16)> = log
+        .lines()
+        .map(|l| {
+            let mut words = l.split_whitespace();
+            (
+                words.next().unwrap().parse().unwrap(),
+                words.next().unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    // The warm-up query of wait_for_dns54 may be among them.
+    assert!(queries.len() >= 10_000, "{}", queries.len());
+    let mut runs = Vec::new();
+    for (port, _) in &queries {
+        match runs.last_mut() {
+            Some((last, length)) if last == port => *length += 1,
+            _ => runs.push((*port, 1u32)),
+        }
+    }
+    assert!(
+        runs.iter().all(|&(_, length)| length <= 64),
+        "a port carried more than 64 queries"
+    );
+    assert!(runs.len() >= 10_000 / 64, "{} sockets", runs.len());
+    let mut ids: Vec<u16> = queries.iter().map(|&(_, id)| id).collect();
+    let close = ids.windows(2).filter(|w| w[0].abs_diff(w[1]) < 256).count();
+    assert!(
+        close < ids.len() / 50,
+        "{close} consecutive IDs within 256 of each other"
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    // 10,000 draws from 65,536 leave about 9,270 distinct.
+    assert!(ids.len() > 9_000, "{} distinct IDs", ids.len());
+}
+
+/// The upstream sends forged replies before each genuine one: a wrong ID, another
+/// question, QR clear, from another port, from another address. Clients get only the
+/// genuine answers; the forged ones that reach dns54's socket are counted as dropped.
+#[test]
+fn forged_replies_never_reach_a_client() {
+    let netns = namespace();
+    netns.run(&["ip", "addr", "add", "127.0.0.5/8", "dev", "lo"]);
+    let scratch = Scratch::new("dns54-forged");
+    let _upstream = recording_upstream(&netns, &scratch, "127.0.0.2", "forge");
+    let dns54 = dns54(&netns, &scratch, &program(), &["--server", "127.0.0.2"]);
+    wait_for_dns54(&netns);
+    let counts = flood(&netns, 2000, 50, 2000);
+    assert_eq!(
+        (counts["genuine"], counts["forged"], counts["lost"]),
+        (2000, 0, 0),
+        "{counts:?}"
+    );
+    let line = counters(&scratch, dns54.0.id());
+    // Three of the five arrive on the right socket from the right address and port.
+    assert!(counter(&line, "dropped-replies") >= 3 * 2000, "{line}");
+}
+
+/// Ten times the table's capacity at once against a silent upstream: the excess is REFUSED
+/// at once, the rest gets SERVFAIL at the deadline, every query is answered, nothing
+/// crashes, and afterwards the table and the descriptors are back to idle.
+#[test]
+fn ten_times_the_capacity_is_refused_not_lost_and_leaves_nothing_behind() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-load");
+    let _upstream = recording_upstream(&netns, &scratch, "127.0.0.2", "silent");
+    let dns54 = dns54(
+        &netns,
+        &scratch,
+        &program(),
+        &[
+            "--server",
+            "127.0.0.2",
+            "--timeout",
+            "300",
+            "--deadline",
+            "1000",
+        ],
+    );
+    let pid = dns54.0.id();
+    wait_for_dns54(&netns);
+    let idle = open_descriptors(pid);
+    let counts = flood(&netns, 1500, 1500, 3000);
+    assert_eq!(counts["lost"], 0, "{counts:?}");
+    assert_eq!(counts["noerror"], 0, "{counts:?}");
+    assert_eq!(counts["refused"] + counts["servfail"], 1500, "{counts:?}");
+    assert!(counts["refused"] >= 1300, "{counts:?}");
+    std::thread::sleep(Duration::from_millis(1200));
+    let line = counters(&scratch, pid);
+    assert_eq!(counter(&line, "slots-in-use"), 0, "{line}");
+    assert!(counter(&line, "upstream-sockets") <= 1, "{line}");
+    assert_eq!(open_descriptors(pid), idle);
+    // A soak of a million queries within capacity against an upstream that answers: none
+    // lost, and the descriptors back to idle.
+    let _answering = recording_upstream(&netns, &scratch, "127.0.0.3", "answer");
+    std::fs::write(scratch.path("unused"), "").unwrap();
+    drop(dns54);
+    let soak = dns54_with(&netns, &scratch, &["--server", "127.0.0.3"]);
+    wait_for_dns54(&netns);
+    let idle = open_descriptors(soak.0.id());
+    let counts = flood(&netns, 100_000, 100, 2000);
+    assert_eq!(
+        (counts["genuine"], counts["lost"]),
+        (100_000, 0),
+        "{counts:?}"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(open_descriptors(soak.0.id()), idle);
+}
+
+fn dns54_with(netns: &Netns, scratch: &Scratch, args: &[&str]) -> Running {
+    dns54(netns, scratch, &program(), args)
+}
