@@ -32,6 +32,9 @@ Tasks:
   bench routes
           routes -b against ip -batch adding and deleting 10,000 routes in a namespace:
           wall time and peak memory, as ratios
+  bench dns
+          dns54 against dnsmasq --cache-size=0 with one nsd upstream, dnsperf -c 2 over
+          100,000 names in a namespace: queries/s, CPU per query, peak memory, as ratios
   fuzz [TARGET] [--seconds N]
           a fuzzing campaign of N seconds (default 60) for each fuzz target, or the one
           named (routes_netlink_reply, routes_command_line, dns54_message, dns54_resolv)
@@ -69,8 +72,10 @@ fn main() -> ExitCode {
         Some("size") => dist::size(rest),
         Some("test") => test::test(),
         Some("bench") => match rest.first().map(String::as_str) {
-            Some(what @ ("packetmark" | "routes")) => bench::bench(what),
-            _ => return usage_error("bench what? `cargo xtask bench packetmark|routes`".into()),
+            Some(what @ ("packetmark" | "routes" | "dns")) => bench::bench(what),
+            _ => {
+                return usage_error("bench what? `cargo xtask bench packetmark|routes|dns`".into());
+            }
         },
         Some("playbook") => playbook::playbook(),
         Some("fuzz") => match fuzz_options(rest) {

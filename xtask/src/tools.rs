@@ -122,6 +122,18 @@ pub const TOOLS: &[Tool] = &[
         why: "the DNS client of the tests",
     },
     Tool {
+        program: "dnsperf",
+        package: "dnsperf",
+        need: Need::Test,
+        why: "the load of `cargo xtask bench dns`",
+    },
+    Tool {
+        program: "nsd",
+        package: "nsd",
+        need: Need::Test,
+        why: "the upstream of `cargo xtask bench dns`",
+    },
+    Tool {
         program: "nft",
         package: "nftables",
         need: Need::Test,
