@@ -327,7 +327,6 @@ pub fn dnsmasq(netns: &Netns, env: &[&str], args: &[&str]) -> Running {
         "--conf-file=/dev/null",
         "--no-hosts",
         "--no-resolv",
-        "--bind-interfaces",
         "--user=root",
         "--group=root",
         "--pid-file=",

@@ -474,7 +474,14 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
                     let len = usize::from(self.slots[leader].query_len);
                     let query = &mut self.queries[leader][..len];
                     wire::set_id(query, id);
-                    io.send(socket, query).map(|()| (socket, id))
+                    let sent = io.send(socket, query);
+                    if sent.is_err() {
+                        // A socket that cannot send (its interface went away, an ICMP error
+                        // is pending) takes no more queries; the next one is opened afresh,
+                        // its scope looked up again.
+                        self.retire(socket, io);
+                    }
+                    sent.map(|()| (socket, id))
                 }
                 Err(failure) => Err(failure),
             };

@@ -40,6 +40,7 @@ fn upstream(netns: &Netns, address: &str) -> Running {
         &[],
         &[
             &format!("--listen-address={address}"),
+            "--bind-interfaces",
             "--port=53",
             "--address=/example.test/192.0.2.7",
             "--address=/example.test/2001:db8::7",
@@ -826,4 +827,69 @@ fn ten_times_the_capacity_is_refused_not_lost_and_leaves_nothing_behind() {
 
 fn dns54_with(netns: &Netns, scratch: &Scratch, args: &[&str]) -> Running {
     dns54(netns, scratch, &program(), args)
+}
+
+/// The interface of a link-local server is deleted and made again (a new index) while the
+/// resolv file names `fe80::2%wan`: answers resume without a rewrite of the file, because
+/// dns54 looks the interface up whenever it opens a socket and replaces a socket that
+/// cannot send.
+#[test]
+fn a_scoped_server_survives_its_interface_being_made_again() {
+    let node = Netns::new();
+    let peer = node.peer();
+    let scratch = Scratch::new("dns54-scope");
+    let link = || {
+        let pid = peer.pid().to_string();
+        node.run_ok(&[
+            "ip", "link", "add", "wan", "type", "veth", "peer", "name", "wan-peer", "netns", &pid,
+        ]);
+        node.run_ok(&["ip", "addr", "add", "fe80::1/64", "dev", "wan", "nodad"]);
+        node.run_ok(&["ip", "link", "set", "wan", "up"]);
+        peer.run_ok(&[
+            "ip",
+            "addr",
+            "add",
+            "fe80::2/64",
+            "dev",
+            "wan-peer",
+            "nodad",
+        ]);
+        peer.run_ok(&["ip", "link", "set", "wan-peer", "up"]);
+    };
+    let index = || {
+        let shown = node.run_ok(&["ip", "-o", "link", "show", "wan"]);
+        shown.split(':').next().unwrap().trim().to_string()
+    };
+    link();
+    // Not bound: dnsmasq then serves the link-local address of the interface it is given.
+    let _upstream = dnsmasq(
+        &peer,
+        &[],
+        &[
+            "--interface=wan-peer",
+            "--port=53",
+            "--address=/example.test/192.0.2.7",
+        ],
+    );
+    let resolv = scratch.path("resolv.conf");
+    std::fs::write(&resolv, "nameserver fe80::2%wan\n").unwrap();
+    let _dns54 = dns54(
+        &node,
+        &scratch,
+        &program(),
+        &["--resolv-file", resolv.to_str().unwrap()],
+    );
+    let long = Duration::from_secs(10);
+    ask_until(&node, "127.0.0.1", "A", "192.0.2.7", long);
+    let before = index();
+    node.run_ok(&["ip", "link", "del", "wan"]);
+    link();
+    assert_ne!(index(), before);
+    // Well before the old socket's lifetime (10 s) would replace it anyway.
+    ask_until(&node, "127.0.0.1", "A", "192.0.2.7", Duration::from_secs(3));
+    assert!(
+        log_of(&scratch).contains("upstream servers: fe80::2%wan\n"),
+        "{}",
+        log_of(&scratch)
+    );
 }

@@ -439,12 +439,14 @@ fn dnsmasq_reaches_a_wan_only_upstream_with_the_preload_and_not_without() {
         &[],
         &[
             &format!("--listen-address={UPSTREAM}"),
+            "--bind-interfaces",
             "--port=53",
             "--address=/wan.test/192.0.2.7",
         ],
     );
     let forwarder_args = [
         "--listen-address=127.0.0.1",
+        "--bind-interfaces",
         "--port=5454",
         &format!("--server={UPSTREAM}"),
         "--cache-size=0",

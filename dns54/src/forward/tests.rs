@@ -284,6 +284,43 @@ fn with_one_server_an_icmp_error_opens_a_new_socket() {
 }
 
 #[test]
+fn a_socket_that_cannot_send_is_replaced() {
+    // The server's interface went away: each attempt opens a new socket (whose scope the
+    // event loop looks up again), a bounded number of times, then SERVFAIL.
+    let (mut f, mut io, mut random) = forwarder(1);
+    f.query(0, 7, &query("example.org", 5), &mut io, &mut random);
+    assert_eq!(io.opened, [(0, 0)]);
+    io.fail_send_to = Some((0, Failure::Unreachable));
+    f.query(1, 8, &query("example.net", 6), &mut io, &mut random);
+    assert_eq!(io.answers.len(), 1);
+    assert_eq!(
+        (io.answers[0].0, wire::rcode(&io.answers[0].1)),
+        (8, SERVFAIL)
+    );
+    assert!(
+        io.opened.len() > 2 && io.opened.len() < 16,
+        "{:?}",
+        io.opened
+    );
+    // The interface is back: the first socket, which failed, closes with its last query,
+    // and the next query goes out on a new socket.
+    io.fail_send_to = None;
+    let (socket, sent) = io.sent[0].clone();
+    f.reply(
+        2,
+        socket,
+        &mut reply_to(&sent, NOERROR, 1),
+        &mut io,
+        &mut random,
+    );
+    assert_eq!(io.closed.last(), Some(&0));
+    f.query(3, 9, &query("example.com", 7), &mut io, &mut random);
+    let (socket, _) = io.sent.last().unwrap();
+    assert_eq!(Some(socket), io.opened.last().map(|(s, _)| s));
+    assert_eq!(f.occupancy(), (1, 1));
+}
+
+#[test]
 fn without_a_mark_nothing_is_sent() {
     let (mut f, mut io, mut random) = forwarder(2);
     io.fail_open = Some(Failure::Mark);
