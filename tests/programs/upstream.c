@@ -2,7 +2,8 @@
  * port and ID of each query ("PORT ID" a line, to standard output), to show what a spoofer
  * would have to guess. Modes: "answer"; "forge", which first sends the asker forged replies
  * (wrong ID, another question, QR clear, from another port, from another address) carrying
- * 192.0.2.66, then the genuine one; "silent", which answers nothing.
+ * 192.0.2.66, then the genuine one; "silent", which answers nothing; "servfail", which
+ * answers every query SERVFAIL, as a server whose zone failed to load does.
  * Usage: upstream ADDRESS MODE [OTHER_ADDRESS] */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -46,6 +47,7 @@ int main(int argc, char **argv) {
     int fd = bound(argv[1], 53);
     int forge = strcmp(argv[2], "forge") == 0;
     int silent = strcmp(argv[2], "silent") == 0;
+    int servfail = strcmp(argv[2], "servfail") == 0;
     int other_port = forge ? bound(argv[1], 5353) : -1;
     int other_address = forge && argc > 3 ? bound(argv[3], 53) : -1;
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -80,6 +82,11 @@ int main(int argc, char **argv) {
             }
         }
         size_t n = answer(query, (size_t)len, 7, reply);
+        if (servfail) {
+            n = (size_t)len;
+            reply[3] = 0x82; /* RA, SERVFAIL */
+            reply[7] = 0;
+        }
         sendto(fd, reply, n, 0, to, from_len);
     }
 }

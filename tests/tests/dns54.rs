@@ -751,6 +751,29 @@ fn seen_from_the_upstream_ports_move_and_ids_cannot_be_guessed() {
     assert!(ids.len() > 9_000, "{} distinct IDs", ids.len());
 }
 
+/// A first server that answers SERVFAIL (a zone that failed to load) is left for the second
+/// at once, and while both fail the client hears SERVFAIL.
+#[test]
+fn a_first_server_answering_servfail_is_left_for_the_second() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-servfail");
+    let _failing = recording_upstream(&netns, &scratch, "127.0.0.2", "servfail");
+    let _dns54 = dns54(
+        &netns,
+        &scratch,
+        &program(),
+        &["--server", "127.0.0.2", "--server", "127.0.0.3"],
+    );
+    let long = Duration::from_secs(5);
+    // Only the failing one is up: its SERVFAIL is relayed, once both were asked.
+    let (report, took) = ask_until(&netns, "127.0.0.1", "A", "status: SERVFAIL", long);
+    assert!(!report.contains("192.0.2.7"), "{report}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    let _answering = upstream(&netns, "127.0.0.3");
+    let (_, took) = ask_until(&netns, "127.0.0.1", "A", "192.0.2.7", long);
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+}
+
 /// The upstream sends forged replies before each genuine one: a wrong ID, another
 /// question, QR clear, from another port, from another address. Clients get only the
 /// genuine answers; the forged ones that reach dns54's socket are counted as dropped.
