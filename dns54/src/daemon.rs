@@ -4,7 +4,7 @@
 //! starves the others.
 
 use core::ffi::CStr;
-use dns54::forward::{Counters, Failure, Forwarder, Io, Millis, Random};
+use dns54::forward::{Counter, Counters, Failure, Forwarder, Io, Millis, Random};
 use dns54::options::{FORWARD_CAPACITY, MAX_PATH, Options};
 use dns54::resolv::{Servers, Skipped, parse_resolv};
 use sys::addr::{Addr, Family};
@@ -64,6 +64,24 @@ impl Random for Entropy {
     }
 }
 
+/// A log line that must not flood the log: said at most once in ten seconds while its cause
+/// lasts.
+#[derive(Default)]
+struct Quiet {
+    said_at: Option<Millis>,
+}
+
+impl Quiet {
+    /// Whether to say it now (and so not again for ten seconds).
+    fn may_say(&mut self, now: Millis) -> bool {
+        if self.said_at.is_some_and(|at| now < at + 10_000) {
+            return false;
+        }
+        self.said_at = Some(now);
+        true
+    }
+}
+
 /// The sockets the forwarder asks for, and the listeners its answers leave by.
 struct Sockets<'a> {
     epoll: &'a OwnedFd,
@@ -71,15 +89,40 @@ struct Sockets<'a> {
     upstream: [Option<OwnedFd>; dns54::forward::MAX_SOCKETS],
     servers: Servers,
     mark: u32,
-    /// When marking last failed, to say so once a burst.
-    mark_failed_at: Option<Millis>,
+    /// Which server each upstream socket is for, to name it in the log.
+    server_of: [u8; dns54::forward::MAX_SOCKETS],
+    mark_failed: Quiet,
+    unreachable: Quiet,
     now: Millis,
     verbose: bool,
 }
 
+impl Sockets<'_> {
+    /// Says (once in ten seconds) that `server` cannot be reached, and why. Not inlined: it
+    /// is called from four places.
+    #[inline(never)]
+    fn unreachable(&mut self, server: usize, errno: Errno) -> Failure {
+        if let Some(server) = self.servers.get(server)
+            && self.unreachable.may_say(self.now)
+        {
+            let mut line = Line::new();
+            line.text(b"dns54: upstream ");
+            sys::addr::write(&server.addr, &mut line);
+            if !server.interface().is_empty() {
+                line.text(b"%").text(server.interface());
+            }
+            line.text(b" unreachable: ")
+                .text(errno_words(errno))
+                .text(b"\n");
+            line.write_to(Fd::STDERR);
+        }
+        Failure::Unreachable
+    }
+}
+
 impl Io<Client> for Sockets<'_> {
-    fn open(&mut self, socket: usize, server: usize) -> Result<(), Failure> {
-        let Some(server) = self.servers.get(server).copied() else {
+    fn open(&mut self, socket: usize, server_index: usize) -> Result<(), Failure> {
+        let Some(server) = self.servers.get(server_index).copied() else {
             return Err(Failure::Unreachable);
         };
         let domain = match server.addr.family {
@@ -93,8 +136,7 @@ impl Io<Client> for Sockets<'_> {
                 net::setsockopt_u32(fd.fd(), libc::SOL_SOCKET, libc::SO_MARK, self.mark)
         {
             // Never an unmarked query: the forwarder answers SERVFAIL.
-            let quiet = self.mark_failed_at.is_some_and(|at| self.now < at + 10_000);
-            if !quiet {
+            if self.mark_failed.may_say(self.now) {
                 let mut line = Line::new();
                 line.text(b"dns54: cannot mark upstream sockets (SO_MARK ");
                 line.number(self.mark);
@@ -102,7 +144,6 @@ impl Io<Client> for Sockets<'_> {
                 line.text(errno_words(errno));
                 line.text(b"; queries get SERVFAIL, none leaves unmarked\n");
                 line.write_to(Fd::STDERR);
-                self.mark_failed_at = Some(self.now);
             }
             return Err(Failure::Mark);
         }
@@ -111,7 +152,8 @@ impl Io<Client> for Sockets<'_> {
         let scope = if server.interface().is_empty() {
             0
         } else {
-            net::interface_index(fd.fd(), server.interface()).map_err(|_| Failure::Unreachable)?
+            net::interface_index(fd.fd(), server.interface())
+                .map_err(|errno| self.unreachable(server_index, errno))?
         };
         let connected = match server.addr.family {
             Family::V4 => {
@@ -123,11 +165,12 @@ impl Io<Client> for Sockets<'_> {
                 net::connect(fd.fd(), &net::sockaddr_in6(octets, server.port, scope))
             }
         };
-        connected.map_err(|_| Failure::Unreachable)?;
+        connected.map_err(|errno| self.unreachable(server_index, errno))?;
         let event = epoll::event(libc::EPOLLIN as u32, UPSTREAM | socket as u64);
         epoll::epoll_ctl(self.epoll.fd(), libc::EPOLL_CTL_ADD, fd.fd(), Some(&event))
             .map_err(|_| Failure::Unreachable)?;
         self.upstream[socket] = Some(fd);
+        self.server_of[socket] = server_index as u8;
         Ok(())
     }
 
@@ -137,7 +180,7 @@ impl Io<Client> for Sockets<'_> {
         };
         match net::sendto::<libc::sockaddr_in>(fd.fd(), message, 0, None) {
             Ok(_) => Ok(()),
-            Err(_) => Err(Failure::Unreachable),
+            Err(errno) => Err(self.unreachable(usize::from(self.server_of[socket]), errno)),
         }
     }
 
@@ -182,17 +225,8 @@ impl ResolvFile<'_> {
     /// nothing: no servers.
     fn read(&mut self) -> Option<Servers> {
         let mut text = [0u8; 4096];
-        let mut len = 0;
-        if let Ok(file) = fs::open(self.path, libc::O_RDONLY | libc::O_NONBLOCK, 0) {
-            while len < text.len() {
-                match io::read(file.fd(), &mut text[len..]) {
-                    Ok(0) => break,
-                    Ok(n) => len += n,
-                    Err(Errno::EINTR) => {}
-                    Err(_) => break,
-                }
-            }
-        }
+        // Missing or unreadable: no servers.
+        let len = fs::read_to(self.path, &mut text).unwrap_or(0);
         if text[..len] == self.text[..self.len] {
             return None;
         }
@@ -308,7 +342,9 @@ pub fn run(options: &Options<'_>) -> u8 {
         upstream: Default::default(),
         servers,
         mark: options.mark,
-        mark_failed_at: None,
+        server_of: [0; dns54::forward::MAX_SOCKETS],
+        mark_failed: Quiet::default(),
+        unreachable: Quiet::default(),
         now: 0,
         verbose: options.verbose,
     };
@@ -343,17 +379,8 @@ fn write_pid_file<'s>(name: &[u8], space: &'s mut [u8; MAX_PATH + 1]) -> Result<
 /// CAP_NET_ADMIN before.
 fn drop_privileges(name: &[u8], mark: u32) -> Result<(), (&'static [u8], Errno)> {
     let mut passwd = [0u8; 8192];
-    let mut len = 0;
-    let file = fs::open(c"/etc/passwd", libc::O_RDONLY, 0)
+    let len = fs::read_to(c"/etc/passwd", &mut passwd)
         .map_err(|e| (&b"cannot read /etc/passwd for "[..], e))?;
-    while len < passwd.len() {
-        match io::read(file.fd(), &mut passwd[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(Errno::EINTR) => {}
-            Err(e) => return Err((b"cannot read /etc/passwd for ", e)),
-        }
-    }
     let Some(ids) = user::passwd_entry(&passwd[..len], name) else {
         return Err((b"no such user in /etc/passwd: ", Errno::ENOENT));
     };
@@ -419,6 +446,7 @@ fn serve(
     );
     forwarder.set_servers(sockets.servers.len(), sockets);
     let mut events = [epoll::event(0, 0); 32];
+    let (mut table_full, mut refused_said) = (Quiet::default(), 0);
     let mut buffer = [0u8; DATAGRAM_CAPACITY + 1];
     loop {
         let now = millis();
@@ -474,7 +502,8 @@ fn serve(
                             Ok(_) => forwarder.reply(now, index, &mut [], sockets, entropy),
                             Err(Errno::EAGAIN) => break,
                             // ICMP unreachable and its kin, reported on the connected socket.
-                            Err(_) => {
+                            Err(errno) => {
+                                sockets.unreachable(usize::from(sockets.server_of[index]), errno);
                                 forwarder.socket_error(now, index, sockets, entropy);
                                 break;
                             }
@@ -514,7 +543,23 @@ fn serve(
         if forwarder.next_deadline().is_some_and(|at| at <= now) {
             forwarder.timeout(now, sockets, entropy);
         }
+        let refused = forwarder.counters().get(Counter::RefusedFull);
+        if refused > refused_said && table_full.may_say(now) {
+            say_table_full(options.forwarding.forward_max, refused - refused_said);
+            refused_said = refused;
+        }
     }
+}
+
+/// Says that the forward table is full and how many queries it refused since it last said so.
+fn say_table_full(forward_max: usize, refused: u64) {
+    let mut line = Line::new();
+    line.text(b"dns54: the forward table is full (");
+    line.number(forward_max as u32);
+    line.text(b" queries in flight): ");
+    line.number(u32::try_from(refused).unwrap_or(u32::MAX));
+    line.text(b" refused\n");
+    line.write_to(Fd::STDERR);
 }
 
 /// Reads the resolv file again; a new list of servers goes to the forwarder and the log.
@@ -671,6 +716,10 @@ fn errno_words(errno: Errno) -> &'static [u8] {
         Errno::EACCES | Errno::EPERM => b"operation not permitted",
         Errno::ENOENT => b"no such file or directory",
         Errno::ENOSYS => b"not supported by the kernel",
+        Errno::ENODEV => b"no such interface",
+        Errno::ENETUNREACH => b"network unreachable",
+        Errno::EHOSTUNREACH => b"host unreachable",
+        Errno::ECONNREFUSED => b"port unreachable (ICMP)",
         _ => b"error",
     }
 }

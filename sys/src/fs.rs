@@ -47,9 +47,41 @@ pub fn unlink(path: &CStr) -> Result<()> {
     check(ret).map(drop)
 }
 
+/// Reads the file at `path` into `buffer`, as much as fits (a small file: a resolv file,
+/// /etc/passwd); returns how many bytes.
+pub fn read_to(path: &CStr, buffer: &mut [u8]) -> Result<usize> {
+    let file = open(path, libc::O_RDONLY | libc::O_NONBLOCK, 0)?;
+    let mut len = 0;
+    while len < buffer.len() {
+        match crate::io::read(file.fd(), &mut buffer[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(crate::Errno::EINTR) => {}
+            Err(errno) => return Err(errno),
+        }
+    }
+    Ok(len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_small_file_is_read_as_much_as_fits() {
+        extern crate std;
+        let path = std::env::temp_dir().join(std::format!("sys-read-to-{}", std::process::id()));
+        std::fs::write(&path, b"nameserver 192.0.2.1\n").unwrap();
+        let mut space = [0u8; 256];
+        let c_path = self::path(path.to_str().unwrap().as_bytes(), &mut space).unwrap();
+        let mut buffer = [0u8; 64];
+        assert_eq!(read_to(c_path, &mut buffer), Ok(21));
+        assert_eq!(&buffer[..21], b"nameserver 192.0.2.1\n");
+        let mut small = [0u8; 10];
+        assert_eq!(read_to(c_path, &mut small), Ok(10));
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(read_to(c_path, &mut buffer), Err(crate::Errno::ENOENT));
+    }
 
     #[test]
     fn paths_get_their_nul() {

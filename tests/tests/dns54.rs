@@ -246,8 +246,17 @@ fn a_silent_or_unreachable_first_server_is_left_for_the_second() {
             Duration::from_secs(5),
         );
         assert!(report.contains("status: NOERROR"), "{first}: {report}");
-        // The silent one costs one attempt (300 ms); the unreachable one nothing.
+        // The silent one costs one attempt (300 ms); the unreachable one nothing, and the
+        // log names it.
         let waited = first == "127.0.0.2";
+        if !waited {
+            std::thread::sleep(Duration::from_millis(100));
+            let said = log_of(&scratch);
+            assert!(
+                said.contains("dns54: upstream 127.0.0.4 unreachable: port unreachable (ICMP)\n"),
+                "{said}"
+            );
+        }
         assert!(took < Duration::from_secs(2), "{first}: took {took:?}");
         assert_eq!(
             took >= Duration::from_millis(250),
@@ -830,6 +839,10 @@ fn ten_times_the_capacity_is_refused_not_lost_and_leaves_nothing_behind() {
     assert_eq!(counter(&line, "slots-in-use"), 0, "{line}");
     assert!(counter(&line, "upstream-sockets") <= 1, "{line}");
     assert_eq!(open_descriptors(pid), idle);
+    // Said in the log, once, not a line per refusal.
+    let said = log_of(&scratch);
+    let full = "dns54: the forward table is full (150 queries in flight): ";
+    assert_eq!(said.matches(full).count(), 1, "{said}");
     // A soak of a million queries within capacity against an upstream that answers: none
     // lost, and the descriptors back to idle.
     let _answering = recording_upstream(&netns, &scratch, "127.0.0.3", "answer");
