@@ -549,7 +549,7 @@ fn serve(
                                     reload(file, forwarder, sockets);
                                 }
                             }
-                            _ => report(forwarder),
+                            _ => report(forwarder, &sockets.servers),
                         }
                     }
                 }
@@ -641,7 +641,7 @@ fn started(options: &Options<'_>, servers: &Servers) {
 }
 
 /// SIGUSR1: one line of counters and occupancy.
-fn report(forwarder: &Forwarder<Client, FORWARD_CAPACITY>) {
+fn report(forwarder: &Forwarder<Client, FORWARD_CAPACITY>, servers: &Servers) {
     let (slots, sockets) = forwarder.occupancy();
     let counters = forwarder.counters();
     let mut line = Line::new();
@@ -654,6 +654,17 @@ fn report(forwarder: &Forwarder<Client, FORWARD_CAPACITY>) {
     line.text(b" upstream-sockets ").number(sockets as u32);
     line.text(b"\n");
     line.write_to(Fd::STDERR);
+    // And a line for each server: what it did since the list was last read.
+    for (index, server) in servers.iter().enumerate() {
+        let upstream = forwarder.upstream_counters(index);
+        let mut line = Line::new();
+        line.text(b"dns54: upstream ");
+        sys::addr::write(&server.addr, &mut line);
+        line.text(b" answers ").number(upstream.answers);
+        line.text(b" timeouts ").number(upstream.timeouts);
+        line.text(b"\n");
+        line.write_to(Fd::STDERR);
+    }
 }
 
 /// A UDP socket bound to `addr` and `port`, watched as listener `index`.

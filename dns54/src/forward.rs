@@ -187,6 +187,17 @@ struct Socket {
     in_flight: u16,
 }
 
+/// The most upstream servers the forwarder keeps counters for: as many as a list holds.
+pub const MAX_UPSTREAMS: usize = crate::resolv::MAX_SERVERS;
+
+/// What each upstream server did since the list was last set: answers accepted from it, and
+/// attempts on it that timed out.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct UpstreamCounters {
+    pub answers: u32,
+    pub timeouts: u32,
+}
+
 /// No slot: an entry of the ID map, a slot index out of range.
 const NONE: u16 = u16::MAX;
 
@@ -207,6 +218,7 @@ pub struct Forwarder<C, const N: usize> {
     servers: usize,
     preferred: usize,
     counters: Counters,
+    upstreams: [UpstreamCounters; MAX_UPSTREAMS],
 }
 
 impl<C: Copy, const N: usize> Forwarder<C, N> {
@@ -245,11 +257,17 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
             servers: 0,
             preferred: 0,
             counters: Counters::default(),
+            upstreams: [UpstreamCounters::default(); MAX_UPSTREAMS],
         }
     }
 
     pub fn counters(&self) -> &Counters {
         &self.counters
+    }
+
+    /// What server `server` of the current list did since the list was set.
+    pub fn upstream_counters(&self, server: usize) -> UpstreamCounters {
+        self.upstreams.get(server).copied().unwrap_or_default()
     }
 
     /// Queries in flight (leaders and followers), and upstream sockets open.
@@ -264,6 +282,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
     /// and move to the new servers if they must try again.
     pub fn set_servers(&mut self, count: usize, io: &mut dyn Io<C>) {
         self.servers = count;
+        self.upstreams = [UpstreamCounters::default(); MAX_UPSTREAMS];
         self.preferred = 0;
         for socket in 0..MAX_SOCKETS {
             self.retire(socket, io);
@@ -389,6 +408,9 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
             return self.attempt(leader, now, io, random);
         }
         self.preferred = usize::from(slot.server);
+        if let Some(upstream) = self.upstreams.get_mut(self.preferred) {
+            upstream.answers = upstream.answers.wrapping_add(1);
+        }
         let leader = usize::from(leader);
         self.release(leader, io);
         self.finish(leader, message, io);
@@ -425,6 +447,9 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
                 self.release(leader, io);
                 self.fail(leader, io);
             } else if now >= slot.attempt_deadline {
+                if let Some(upstream) = self.upstreams.get_mut(usize::from(slot.server)) {
+                    upstream.timeouts = upstream.timeouts.wrapping_add(1);
+                }
                 self.counters.add(Counter::Timeouts);
                 self.move_on(leader, now, io, random);
             }

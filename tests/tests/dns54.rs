@@ -803,6 +803,14 @@ fn forged_replies_never_reach_a_client() {
     let line = counters(&scratch, dns54.0.id());
     // Three of the five arrive on the right socket from the right address and port.
     assert!(counter(&line, "dropped-replies") >= 3 * 2000, "{line}");
+    // And a line per upstream: this one answered every query, none timed out.
+    let said = log_of(&scratch);
+    let upstream = said
+        .lines()
+        .rfind(|l| l.starts_with("dns54: upstream 127.0.0.2 answers "))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(counter(upstream, "answers") >= 2000, "{upstream}");
+    assert_eq!(counter(upstream, "timeouts"), 0, "{upstream}");
 }
 
 /// Ten times the table's capacity at once against a silent upstream: the excess is REFUSED

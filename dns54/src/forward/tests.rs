@@ -227,6 +227,10 @@ fn a_silent_server_is_left_for_the_next_then_the_deadline_ends_it() {
     assert_eq!(wire::id(&io.answers[0].1), 5);
     assert_eq!(f.occupancy().0, 0);
     assert_eq!(f.counters().get(Counter::Timeouts), 4);
+    // Servers 0 and 1 took turns: 0 at 0, 2000 and 4000 ms, 1 at 1000 and 3000 ms.
+    let (first, second) = (f.upstream_counters(0), f.upstream_counters(1));
+    assert_eq!((first.timeouts, second.timeouts), (2, 2));
+    assert_eq!((first.answers, second.answers), (0, 0));
 }
 
 #[test]
@@ -252,6 +256,8 @@ fn servfail_and_refused_ask_the_next_server_and_are_relayed_when_all_say_so() {
         &mut random,
     );
     assert_eq!(io.answers.len(), 1);
+    assert_eq!(f.upstream_counters(1).answers, 1);
+    assert_eq!(f.upstream_counters(9), UpstreamCounters::default());
     assert_eq!(wire::rcode(&io.answers[0].1), REFUSED);
     // The next query starts at the server that answered last.
     f.query(3, 8, &query("example.net", 6), &mut io, &mut random);
