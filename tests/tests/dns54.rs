@@ -783,6 +783,51 @@ fn a_first_server_answering_servfail_is_left_for_the_second() {
     assert!(took < Duration::from_secs(1), "took {took:?}");
 }
 
+/// Transparent (RFC 5625): the client's EDNS OPT record reaches the upstream unchanged, and
+/// an answer of nearly 4,096 bytes comes back whole over UDP.
+#[test]
+fn edns_passes_through_and_a_large_answer_comes_back_whole() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-big");
+    let _upstream = recording_upstream(&netns, &scratch, "127.0.0.2", "big");
+    let _dns54 = dns54(&netns, &scratch, &program(), &["--server", "127.0.0.2"]);
+    // dns54 may still be starting: ask until it answers.
+    let mut report = String::new();
+    for _ in 0..50 {
+        let out = output(netns.command("dig").args([
+            "+time=2",
+            "+tries=1",
+            "+bufsize=4096",
+            "+ignore",
+            "-p",
+            PORT,
+            "@127.0.0.1",
+            "big.example.test",
+            "TXT",
+        ]));
+        report = text(&out.stdout);
+        if report.contains("status: ") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(report.contains("status: NOERROR"), "{report}");
+    assert!(!report.contains("flags: qr tc"), "not truncated: {report}");
+    assert!(
+        report.contains(&"p".repeat(69)),
+        "the last string arrived: {report}"
+    );
+    let size: usize = report
+        .lines()
+        .find_map(|l| l.strip_prefix(";; MSG SIZE  rcvd: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(size > 3_900 && size <= 4_096, "{size} bytes");
+    // dig sent an OPT record (additional count 1): it reached the upstream.
+    let log = std::fs::read_to_string(scratch.path("upstream.log")).unwrap();
+    assert!(log.lines().any(|l| l.ends_with(" 1")), "{log}");
+}
+
 /// The upstream sends forged replies before each genuine one: a wrong ID, another
 /// question, QR clear, from another port, from another address. Clients get only the
 /// genuine answers; the forged ones that reach dns54's socket are counted as dropped.
