@@ -330,9 +330,10 @@ pub fn run(options: &Options<'_>) -> u8 {
     }
     let mut entropy = Entropy {
         pool: [0; 256],
-        used: 256,
+        used: 0,
     };
-    // Fail now, not at the first query, if the kernel has no randomness to give.
+    // Filled now, so that a kernel with no randomness to give stops the start, not the
+    // first query.
     if let Err(errno) = random::fill(&mut entropy.pool) {
         return cannot(b"cannot read random numbers", b"", errno);
     }
