@@ -73,14 +73,22 @@ pub fn parse_server(text: &[u8]) -> Option<Server> {
 /// A fixed list of servers, in the order they were given.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Servers {
-    list: [Option<Server>; MAX_SERVERS],
+    list: [Server; MAX_SERVERS],
     len: usize,
 }
+
+/// What the unused places of a list hold.
+const UNSET: Server = Server {
+    addr: Addr::unspecified(Family::V4),
+    port: 0,
+    interface: [0; MAX_INTERFACE_NAME],
+    interface_len: 0,
+};
 
 impl Default for Servers {
     fn default() -> Servers {
         Servers {
-            list: [None; MAX_SERVERS],
+            list: [UNSET; MAX_SERVERS],
             len: 0,
         }
     }
@@ -91,7 +99,7 @@ impl Servers {
     pub fn push(&mut self, server: Server) -> bool {
         match self.list.get_mut(self.len) {
             Some(slot) => {
-                *slot = Some(server);
+                *slot = server;
                 self.len += 1;
                 true
             }
@@ -109,11 +117,11 @@ impl Servers {
 
     /// Server `index`, if there is one.
     pub fn get(&self, index: usize) -> Option<&Server> {
-        self.list.get(index)?.as_ref()
+        self.list[..self.len].get(index)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Server> {
-        self.list.iter().flatten()
+        self.list[..self.len].iter()
     }
 }
 

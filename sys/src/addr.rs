@@ -54,7 +54,7 @@ impl Addr {
     }
 
     /// The address `0.0.0.0` or `::`.
-    pub fn unspecified(family: Family) -> Addr {
+    pub const fn unspecified(family: Family) -> Addr {
         Addr {
             family,
             bytes: [0; 16],
