@@ -91,6 +91,8 @@ struct Sockets<'a> {
     mark: u32,
     /// Which server each upstream socket is for, to name it in the log.
     server_of: [u8; dns54::forward::MAX_SOCKETS],
+    /// The interface index each socket to a scoped server was connected with.
+    scope_of: [u32; dns54::forward::MAX_SOCKETS],
     mark_failed: Quiet,
     unreachable: Quiet,
     now: Millis,
@@ -171,6 +173,7 @@ impl Io<Client> for Sockets<'_> {
             .map_err(|_| Failure::Unreachable)?;
         self.upstream[socket] = Some(fd);
         self.server_of[socket] = server_index as u8;
+        self.scope_of[socket] = scope;
         Ok(())
     }
 
@@ -178,10 +181,23 @@ impl Io<Client> for Sockets<'_> {
         let Some(fd) = &self.upstream[socket] else {
             return Err(Failure::Unreachable);
         };
-        match net::sendto::<libc::sockaddr_in>(fd.fd(), message, 0, None) {
-            Ok(_) => Ok(()),
-            Err(errno) => Err(self.unreachable(usize::from(self.server_of[socket]), errno)),
-        }
+        let Err(errno) = net::sendto::<libc::sockaddr_in>(fd.fd(), message, 0, None) else {
+            return Ok(());
+        };
+        // A deleted interface and a WAN that is down both say "network unreachable". For a
+        // scoped server the interface tells them apart: gone, or made again under a new
+        // index, the socket is of no more use; otherwise it is kept for when the WAN is back.
+        let server = usize::from(self.server_of[socket]);
+        let gone = self.servers.get(server).copied().is_some_and(|s| {
+            !s.interface().is_empty()
+                && net::interface_index(fd.fd(), s.interface()) != Ok(self.scope_of[socket])
+        });
+        self.unreachable(server, errno);
+        Err(if gone {
+            Failure::Gone
+        } else {
+            Failure::Unreachable
+        })
     }
 
     fn close(&mut self, socket: usize) {
@@ -344,6 +360,7 @@ pub fn run(options: &Options<'_>) -> u8 {
         servers,
         mark: options.mark,
         server_of: [0; dns54::forward::MAX_SOCKETS],
+        scope_of: [0; dns54::forward::MAX_SOCKETS],
         mark_failed: Quiet::default(),
         unreachable: Quiet::default(),
         now: 0,

@@ -63,8 +63,13 @@ impl Default for Config {
 pub enum Failure {
     /// The socket could not be marked: nothing may be sent unmarked.
     Mark,
-    /// The server cannot be reached now (no route, no such interface, ICMP): ask the next.
+    /// The server cannot be reached now (no route, ICMP): ask the next. The socket stays:
+    /// when the WAN is down every send fails this way, and a new socket each time would
+    /// only churn.
     Unreachable,
+    /// The socket itself is of no more use (its interface went away): ask the next, and the
+    /// next query to this server opens a new socket, its scope looked up again.
+    Gone,
 }
 
 /// What the forwarder asks of the event loop. Upstream sockets are named by their index in
@@ -484,6 +489,9 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
     /// Sends leader `leader` to its current server, opening a socket if that server has
     /// none that takes queries; moves on to the next server when one cannot be reached.
     fn attempt(&mut self, leader: usize, now: Millis, io: &mut dyn Io<C>, random: &mut dyn Random) {
+        // Servers found unreachable in this call: after a round of them, SERVFAIL at once
+        // rather than a tight loop (the WAN is down).
+        let mut unreachable = 0;
         loop {
             if now >= self.slots[leader].arrived + self.config.deadline
                 || usize::from(self.slots[leader].attempts) >= 2 * self.servers.max(1) + 8
@@ -503,10 +511,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
                     let query = &mut self.queries[leader][..len];
                     wire::set_id(query, id);
                     let sent = io.send(socket, query);
-                    if sent.is_err() {
-                        // A socket that cannot send (its interface went away, an ICMP error
-                        // is pending) takes no more queries; the next one is opened afresh,
-                        // its scope looked up again.
+                    if sent == Err(Failure::Gone) {
                         self.retire(socket, io);
                     }
                     sent.map(|()| (socket, id))
@@ -529,7 +534,11 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
                     self.counters.add(Counter::MarkFailures);
                     return self.fail(leader, io);
                 }
-                Err(Failure::Unreachable) => {
+                Err(Failure::Unreachable | Failure::Gone) => {
+                    unreachable += 1;
+                    if unreachable >= self.servers {
+                        return self.fail(leader, io);
+                    }
                     let slot = &mut self.slots[leader];
                     slot.server = ((server + 1) % self.servers.max(1)) as u8;
                     self.counters.add(Counter::Retries);

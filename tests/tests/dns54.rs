@@ -760,6 +760,36 @@ fn seen_from_the_upstream_ports_move_and_ids_cannot_be_guessed() {
     assert!(ids.len() > 9_000, "{} distinct IDs", ids.len());
 }
 
+/// The WAN is down: the upstream has no route (only `lo` in the namespace). Every query gets
+/// SERVFAIL at once, the log says why once, and no socket piles up (without a route even
+/// `connect` fails, so each query makes and closes one; a socket that sends into a downed
+/// route is kept for when the WAN is back, see the unit tests).
+#[test]
+fn with_the_wan_down_queries_fail_at_once_without_socket_churn() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-wan-down");
+    let dns54 = dns54(&netns, &scratch, &program(), &["--server", "192.0.2.53"]);
+    let pid = dns54.0.id();
+    wait_for_dns54(&netns);
+    let idle = open_descriptors(pid);
+    let counts = flood(&netns, 1000, 100, 2000);
+    assert_eq!(
+        (counts["servfail"], counts["lost"]),
+        (1000, 0),
+        "{counts:?}"
+    );
+    let line = counters(&scratch, pid);
+    assert!(counter(&line, "upstream-sockets") <= 1, "{line}");
+    assert_eq!(open_descriptors(pid), idle);
+    let said = log_of(&scratch);
+    let unreachable = "dns54: upstream 192.0.2.53 unreachable: network unreachable\n";
+    assert_eq!(
+        said.matches(unreachable).count(),
+        1,
+        "said once, not per query: {said}"
+    );
+}
+
 /// A first server that answers SERVFAIL (a zone that failed to load) is left for the second
 /// at once, and while both fail the client hears SERVFAIL.
 #[test]
