@@ -3,6 +3,8 @@
 //! is non-blocking, and each wake reads what is there up to a bound, so that no source
 //! starves the others.
 
+mod stream;
+
 use core::ffi::CStr;
 use dns54::forward::{Counter, Counters, Failure, Forwarder, Io, Millis, Random};
 use dns54::options::{FORWARD_CAPACITY, MAX_PATH, Options};
@@ -14,7 +16,10 @@ use sys::net::{self, AnyAddress};
 use sys::signal::{self, SigSet};
 use sys::{Errno, OwnedFd, fs, inotify, io, libc, random, time, user};
 
-/// Where a client's answer goes: the listening socket it asked on, and its address.
+use stream::{CONNECTION, RELAY, Streams, Upstream};
+
+/// Where a client's answer goes: the listening socket it asked on and its address, or the
+/// relay of its stream query.
 #[derive(Clone, Copy)]
 pub struct Client {
     listener: u8,
@@ -25,6 +30,7 @@ pub struct Client {
 enum Peer {
     V4(libc::sockaddr_in),
     V6(libc::sockaddr_in6),
+    Stream(u8),
 }
 
 /// The largest UDP message relayed (EDNS's usual 4,096 B).
@@ -39,6 +45,8 @@ const LISTENER: u64 = 1 << 32;
 const UPSTREAM: u64 = 2 << 32;
 const SIGNALS: u64 = 3 << 32;
 const RESOLV: u64 = 4 << 32;
+/// A TCP listener. `stream::CONNECTION` and `stream::RELAY` follow.
+const STREAM_LISTENER: u64 = 7 << 32;
 
 /// Exit status when the program cannot start.
 const CANNOT_START: u8 = 1;
@@ -87,6 +95,7 @@ struct Sockets<'a> {
     epoll: &'a OwnedFd,
     listeners: &'a [Option<OwnedFd>],
     upstream: [Option<OwnedFd>; dns54::forward::MAX_SOCKETS],
+    streams: Streams,
     servers: Servers,
     mark: u32,
     /// Which server each upstream socket is for, to name it in the log.
@@ -123,16 +132,34 @@ impl Sockets<'_> {
 }
 
 impl Io<Client> for Sockets<'_> {
-    fn open(&mut self, socket: usize, server_index: usize) -> Result<(), Failure> {
+    fn open(
+        &mut self,
+        socket: usize,
+        server_index: usize,
+        stream: Option<&Client>,
+    ) -> Result<(), Failure> {
         let Some(server) = self.servers.get(server_index).copied() else {
             return Err(Failure::Unreachable);
+        };
+        let relay = match stream.map(|client| client.peer) {
+            // Its client went away: nothing to open for.
+            Some(Peer::Stream(relay)) if !self.streams.wanted(relay) => {
+                return Err(Failure::Unreachable);
+            }
+            Some(Peer::Stream(relay)) => Some(relay),
+            _ => None,
         };
         let domain = match server.addr.family {
             Family::V4 => libc::AF_INET,
             Family::V6 => libc::AF_INET6,
         };
-        let fd = net::socket(domain, libc::SOCK_DGRAM | libc::SOCK_NONBLOCK, 0)
-            .map_err(|_| Failure::Unreachable)?;
+        let kind = if relay.is_some() {
+            libc::SOCK_STREAM
+        } else {
+            libc::SOCK_DGRAM
+        };
+        let fd =
+            net::socket(domain, kind | libc::SOCK_NONBLOCK, 0).map_err(|_| Failure::Unreachable)?;
         if self.mark != 0
             && let Err(errno) =
                 net::setsockopt_u32(fd.fd(), libc::SOL_SOCKET, libc::SO_MARK, self.mark)
@@ -167,17 +194,31 @@ impl Io<Client> for Sockets<'_> {
                 net::connect(fd.fd(), &net::sockaddr_in6(octets, server.port, scope))
             }
         };
-        connected.map_err(|errno| self.unreachable(server_index, errno))?;
-        let event = epoll::event(libc::EPOLLIN as u32, UPSTREAM | socket as u64);
-        epoll::epoll_ctl(self.epoll.fd(), libc::EPOLL_CTL_ADD, fd.fd(), Some(&event))
-            .map_err(|_| Failure::Unreachable)?;
-        self.upstream[socket] = Some(fd);
+        match connected {
+            // A stream's connection completes later; its query waits for it.
+            Err(Errno::EINPROGRESS) if relay.is_some() => {}
+            result => result.map_err(|errno| self.unreachable(server_index, errno))?,
+        }
+        if let Some(relay) = relay {
+            self.streams
+                .attach(relay, socket, fd, self.epoll)
+                .map_err(|_| Failure::Unreachable)?;
+        } else {
+            let event = epoll::event(libc::EPOLLIN as u32, UPSTREAM | socket as u64);
+            epoll::epoll_ctl(self.epoll.fd(), libc::EPOLL_CTL_ADD, fd.fd(), Some(&event))
+                .map_err(|_| Failure::Unreachable)?;
+            self.upstream[socket] = Some(fd);
+        }
         self.server_of[socket] = server_index as u8;
         self.scope_of[socket] = scope;
         Ok(())
     }
 
     fn send(&mut self, socket: usize, message: &[u8]) -> Result<(), Failure> {
+        if self.streams.is_stream(socket) {
+            self.streams.send(socket, message);
+            return Ok(());
+        }
         let Some(fd) = &self.upstream[socket] else {
             return Err(Failure::Unreachable);
         };
@@ -201,12 +242,24 @@ impl Io<Client> for Sockets<'_> {
     }
 
     fn close(&mut self, socket: usize) {
+        self.streams.close(socket);
         if let Some(fd) = self.upstream[socket].take() {
             let _ = epoll::epoll_ctl(self.epoll.fd(), libc::EPOLL_CTL_DEL, fd.fd(), None);
         }
     }
 
+    fn relay(&mut self, client: &Client, message: &[u8]) {
+        self.deliver(client, message, true);
+    }
+
     fn answer(&mut self, client: &Client, message: &[u8]) {
+        self.deliver(client, message, false);
+    }
+}
+
+impl Sockets<'_> {
+    /// An answer to a client: a datagram from the listener it asked on, or into its stream.
+    fn deliver(&mut self, client: &Client, message: &[u8], relayed: bool) {
         let Some(Some(listener)) = self.listeners.get(usize::from(client.listener)) else {
             return;
         };
@@ -214,6 +267,10 @@ impl Io<Client> for Sockets<'_> {
         let _ = match &client.peer {
             Peer::V4(peer) => net::sendto(listener.fd(), message, 0, Some(peer)),
             Peer::V6(peer) => net::sendto(listener.fd(), message, 0, Some(peer)),
+            Peer::Stream(relay) => {
+                self.streams.answer(*relay, message, relayed, self.now);
+                Ok(0)
+            }
         };
         if self.verbose {
             let mut line = Line::new();
@@ -293,10 +350,25 @@ pub fn run(options: &Options<'_>) -> u8 {
         Ok(fds) => fds,
         Err((what, errno)) => return cannot(what, b"", errno),
     };
-    let mut listeners: [Option<OwnedFd>; dns54::options::MAX_LISTEN] = [None, None, None, None];
+    let mut listeners: [Option<OwnedFd>; 2 * dns54::options::MAX_LISTEN] = Default::default();
     for (index, addr) in options.listen().enumerate() {
-        match listen(addr, options.port, &epoll_fd, index) {
-            Ok(fd) => listeners[index] = Some(fd),
+        // UDP at `index`, TCP after all of them.
+        let udp = listen(
+            addr,
+            options.port,
+            &epoll_fd,
+            libc::SOCK_DGRAM,
+            LISTENER | index as u64,
+        );
+        let tcp = udp.and_then(|udp| {
+            listeners[index] = Some(udp);
+            let tcp_index = dns54::options::MAX_LISTEN + index;
+            let data = STREAM_LISTENER | tcp_index as u64;
+            listen(addr, options.port, &epoll_fd, libc::SOCK_STREAM, data)
+                .map(|tcp| listeners[tcp_index] = Some(tcp))
+        });
+        match tcp {
+            Ok(()) => {}
             Err(errno) => {
                 let mut words = Line::new();
                 sys::addr::write(addr, &mut words);
@@ -356,7 +428,8 @@ pub fn run(options: &Options<'_>) -> u8 {
     let mut sockets = Sockets {
         epoll: &epoll_fd,
         listeners: &listeners,
-        upstream: Default::default(),
+        upstream: core::array::from_fn(|_| None),
+        streams: Streams::new(),
         servers,
         mark: options.mark,
         server_of: [0; dns54::forward::MAX_SOCKETS],
@@ -484,7 +557,11 @@ fn serve(
     let mut buffer = [0u8; DATAGRAM_CAPACITY + 1];
     loop {
         let now = millis();
-        let wait = match forwarder.next_deadline() {
+        let next = match (forwarder.next_deadline(), sockets.streams.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let wait = match next {
             Some(at) => at.saturating_sub(now).min(60_000) as i32,
             None => -1,
         };
@@ -544,6 +621,28 @@ fn serve(
                         }
                     }
                 }
+                STREAM_LISTENER => {
+                    if let Some(Some(fd)) = sockets.listeners.get(index) {
+                        sockets.streams.accept(fd, sockets.epoll, now);
+                    }
+                }
+                CONNECTION => {
+                    sockets.streams.pump(index, now);
+                    read_stream_queries(index, now, forwarder, sockets, entropy, &mut buffer);
+                }
+                RELAY => match sockets.streams.upstream_ready(index, now, &mut buffer) {
+                    Upstream::Head { socket, len } => {
+                        forwarder.reply(now, socket, &mut buffer[..len], sockets, entropy);
+                        if sockets.streams.undecided(index) {
+                            forwarder.socket_error(now, socket, sockets, entropy);
+                        }
+                    }
+                    Upstream::Failed { socket, errno } => {
+                        sockets.unreachable(usize::from(sockets.server_of[socket]), errno);
+                        forwarder.socket_error(now, socket, sockets, entropy);
+                    }
+                    Upstream::Nothing => {}
+                },
                 RESOLV => {
                     if let Some(file) = resolv.as_deref_mut() {
                         // What the events name does not matter: the file is read again and
@@ -567,7 +666,7 @@ fn serve(
                                     reload(file, forwarder, sockets);
                                 }
                             }
-                            _ => report(forwarder, &sockets.servers),
+                            _ => report(forwarder, &sockets.servers, sockets.streams.connections()),
                         }
                     }
                 }
@@ -577,11 +676,34 @@ fn serve(
         if forwarder.next_deadline().is_some_and(|at| at <= now) {
             forwarder.timeout(now, sockets, entropy);
         }
+        sockets.streams.expire(now);
+        // Queries that waited for a relay, now that one may be free.
+        while let Some(index) = sockets.streams.stalled() {
+            read_stream_queries(index, now, forwarder, sockets, entropy, &mut buffer);
+        }
         let refused = forwarder.counters().get(Counter::RefusedFull);
         if refused > refused_said && table_full.may_say(now) {
             say_table_full(options.forwarding.forward_max, refused - refused_said);
             refused_said = refused;
         }
+    }
+}
+
+/// Hands the forwarder each whole query that stream connection `index` has sent.
+fn read_stream_queries(
+    index: usize,
+    now: Millis,
+    forwarder: &mut Forwarder<Client, FORWARD_CAPACITY>,
+    sockets: &mut Sockets<'_>,
+    entropy: &mut Entropy,
+    buffer: &mut [u8],
+) {
+    while let Some((relay, len)) = sockets.streams.next_query(index, now, buffer) {
+        let client = Client {
+            listener: 0,
+            peer: Peer::Stream(relay),
+        };
+        forwarder.stream_query(now, client, &buffer[..len], sockets, entropy);
     }
 }
 
@@ -659,7 +781,7 @@ fn started(options: &Options<'_>, servers: &Servers) {
 }
 
 /// SIGUSR1: one line of counters and occupancy.
-fn report(forwarder: &Forwarder<Client, FORWARD_CAPACITY>, servers: &Servers) {
+fn report(forwarder: &Forwarder<Client, FORWARD_CAPACITY>, servers: &Servers, connections: usize) {
     let (slots, sockets) = forwarder.occupancy();
     let counters = forwarder.counters();
     let mut line = Line::new();
@@ -670,6 +792,7 @@ fn report(forwarder: &Forwarder<Client, FORWARD_CAPACITY>, servers: &Servers) {
     }
     line.text(b" slots-in-use ").number(slots as u32);
     line.text(b" upstream-sockets ").number(sockets as u32);
+    line.text(b" tcp-connections ").number(connections as u32);
     line.text(b"\n");
     line.write_to(Fd::STDERR);
     // And a line for each server: what it did since the list was last read.
@@ -685,25 +808,38 @@ fn report(forwarder: &Forwarder<Client, FORWARD_CAPACITY>, servers: &Servers) {
     }
 }
 
-/// A UDP socket bound to `addr` and `port`, watched as listener `index`.
-fn listen(addr: &Addr, port: u16, epoll_fd: &OwnedFd, index: usize) -> Result<OwnedFd, Errno> {
-    let kind = libc::SOCK_DGRAM | libc::SOCK_NONBLOCK;
-    let fd = match addr.family {
+/// A socket of `kind` (UDP or TCP) bound to `addr` and `port`, watched with `data`.
+fn listen(
+    addr: &Addr,
+    port: u16,
+    epoll_fd: &OwnedFd,
+    kind: i32,
+    data: u64,
+) -> Result<OwnedFd, Errno> {
+    let domain = match addr.family {
+        Family::V4 => libc::AF_INET,
+        Family::V6 => libc::AF_INET6,
+    };
+    let fd = net::socket(domain, kind | libc::SOCK_NONBLOCK, 0)?;
+    if kind == libc::SOCK_STREAM {
+        // A restart must not wait for the last connections' TIME_WAIT.
+        net::setsockopt_u32(fd.fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+    }
+    match addr.family {
         Family::V4 => {
-            let fd = net::socket(libc::AF_INET, kind, 0)?;
             let octets: [u8; 4] = addr.octets().try_into().unwrap_or_default();
             net::bind(fd.fd(), &net::sockaddr_in(octets, port))?;
-            fd
         }
         Family::V6 => {
-            let fd = net::socket(libc::AF_INET6, kind, 0)?;
             net::setsockopt_u32(fd.fd(), libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1)?;
             let octets: [u8; 16] = addr.octets().try_into().unwrap_or_default();
             net::bind(fd.fd(), &net::sockaddr_in6(octets, port, 0))?;
-            fd
         }
-    };
-    let event = epoll::event(libc::EPOLLIN as u32, LISTENER | index as u64);
+    }
+    if kind == libc::SOCK_STREAM {
+        net::listen(fd.fd(), 16)?;
+    }
+    let event = epoll::event(libc::EPOLLIN as u32, data);
     epoll::epoll_ctl(epoll_fd.fd(), libc::EPOLL_CTL_ADD, fd.fd(), Some(&event))?;
     Ok(fd)
 }

@@ -16,6 +16,12 @@
 //! Upstream sockets carry at most [`Config::socket_queries`] queries for at most
 //! [`Config::socket_lifetime`]; then they take no more, are closed once their last query is
 //! done, and a new socket (a new random port) takes their place.
+//!
+//! A query that came over a stream (TCP, [`Forwarder::stream_query`]) goes upstream over a
+//! stream of its own, one connection per query, and is never aggregated: its answer may be
+//! larger than any datagram. The event loop hands [`Forwarder::reply`] the answer's first
+//! bytes (header and question), and relays the rest itself once the forwarder has accepted
+//! them.
 
 use crate::wire::{self, Question, REFUSED, SERVFAIL, Verdict};
 
@@ -27,7 +33,8 @@ pub const QUERY_CAPACITY: usize = 512;
 
 /// The most upstream sockets open at once (each server's current one, and those that take
 /// no more queries but still wait for replies).
-pub const MAX_SOCKETS: usize = 32;
+/// Stream queries take one each, on top of the datagram sockets.
+pub const MAX_SOCKETS: usize = 40;
 
 /// How many clients may wait for one leader's answer besides its own.
 pub const MAX_FOLLOWERS: usize = 16;
@@ -75,15 +82,22 @@ pub enum Failure {
 /// What the forwarder asks of the event loop. Upstream sockets are named by their index in
 /// the forwarder's socket table; servers by their index in the current list.
 pub trait Io<C> {
-    /// Opens upstream socket `socket` to server `server`: a new UDP socket with a
-    /// kernel-chosen port, marked if a mark is asked for, connected to the server.
-    fn open(&mut self, socket: usize, server: usize) -> Result<(), Failure>;
-    /// Sends a query on an open socket.
+    /// Opens upstream socket `socket` to server `server`: a new socket with a kernel-chosen
+    /// port, marked if a mark is asked for, connected to the server. A UDP socket, or, for
+    /// the stream query of client `stream`, a TCP connection that carries only its query.
+    fn open(&mut self, socket: usize, server: usize, stream: Option<&C>) -> Result<(), Failure>;
+    /// Sends a query on an open socket (on a stream, the loop adds the length and may wait
+    /// for the connection to complete).
     fn send(&mut self, socket: usize, message: &[u8]) -> Result<(), Failure>;
     /// Closes an upstream socket.
     fn close(&mut self, socket: usize);
-    /// Answers a client.
+    /// Answers a client with the forwarder's own message.
     fn answer(&mut self, client: &C, message: &[u8]);
+    /// Answers a client with an upstream's reply: for a stream, the reply's first bytes,
+    /// its rest still on the upstream connection.
+    fn relay(&mut self, client: &C, message: &[u8]) {
+        self.answer(client, message);
+    }
 }
 
 /// A source of query IDs: `getrandom` in the program, a seeded generator in tests.
@@ -174,6 +188,8 @@ struct Slot<C> {
     server: u8,
     /// Servers asked so far, the current one included.
     attempts: u8,
+    /// Came over a stream: goes upstream over one, alone.
+    stream: bool,
     attempt_deadline: Millis,
     question: Question,
     /// A hash of the query's bytes after the ID, to find an identical one quickly.
@@ -239,6 +255,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
             socket: 0,
             server: 0,
             attempts: 0,
+            stream: false,
             attempt_deadline: 0,
             question: Question {
                 name_at: 0,
@@ -294,12 +311,36 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
         }
     }
 
-    /// A message from a client.
+    /// A datagram from a client.
     pub fn query(
         &mut self,
         now: Millis,
         client: C,
         message: &[u8],
+        io: &mut dyn Io<C>,
+        random: &mut dyn Random,
+    ) {
+        self.admit(now, client, message, false, io, random);
+    }
+
+    /// A message a client sent over a stream (TCP): it goes upstream over a stream too.
+    pub fn stream_query(
+        &mut self,
+        now: Millis,
+        client: C,
+        message: &[u8],
+        io: &mut dyn Io<C>,
+        random: &mut dyn Random,
+    ) {
+        self.admit(now, client, message, true, io, random);
+    }
+
+    fn admit(
+        &mut self,
+        now: Millis,
+        client: C,
+        message: &[u8],
+        stream: bool,
         io: &mut dyn Io<C>,
         random: &mut dyn Random,
     ) {
@@ -333,11 +374,14 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
             self.counters.add(Counter::RefusedFull);
             return answer_locally(message, REFUSED, &client, io);
         };
-        // The same bytes after the ID: one reply is right for both.
+        // The same bytes after the ID: one reply is right for both. Never over a stream: its
+        // answer is relayed as it arrives, to one client.
         let hash = hash(&message[2..]);
         let queries = &self.queries;
         let leader = self.slots.iter().enumerate().position(|(index, s)| {
             s.role == Role::Leader
+                && !stream
+                && !s.stream
                 && s.hash == hash
                 && usize::from(s.query_len) == message.len()
                 && queries[index][2..message.len()] == message[2..]
@@ -361,6 +405,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
             return;
         }
         slot.role = Role::Leader;
+        slot.stream = stream;
         slot.question = question;
         slot.hash = hash;
         slot.query_len = message.len() as u16;
@@ -372,8 +417,9 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
         self.attempt(free, now, io, random);
     }
 
-    /// A datagram on upstream socket `socket`. The buffer is the event loop's: the client's
-    /// IDs are written into it before each answer.
+    /// A datagram on upstream socket `socket`, or the first bytes of a stream's answer (at
+    /// least its header and question). The buffer is the event loop's: the client's IDs are
+    /// written into it before each answer.
     pub fn reply(
         &mut self,
         now: Millis,
@@ -504,14 +550,16 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
             self.slots[leader].attempts += 1;
             // The list may have shrunk since the last attempt.
             let server = usize::from(self.slots[leader].server) % self.servers;
-            let sent = match self.socket_for(server, now, io) {
+            let sent = match self.socket_for(leader, server, now, io) {
                 Ok(socket) => {
                     let id = self.fresh_id(random);
                     let len = usize::from(self.slots[leader].query_len);
                     let query = &mut self.queries[leader][..len];
                     wire::set_id(query, id);
                     let sent = io.send(socket, query);
-                    if sent == Err(Failure::Gone) {
+                    // A stream's connection, retired from the start, is closed here too.
+                    if sent.is_err() && (sent == Err(Failure::Gone) || self.sockets[socket].retired)
+                    {
                         self.retire(socket, io);
                     }
                     sent.map(|()| (socket, id))
@@ -547,18 +595,22 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
         }
     }
 
-    /// The socket of `server` that takes queries, opened if there is none.
+    /// The socket of `server` that takes `leader`'s query, opened if there is none. A stream
+    /// query gets a connection of its own, retired at once: it carries no other query and is
+    /// closed when this one is done.
     fn socket_for(
         &mut self,
+        leader: usize,
         server: usize,
         now: Millis,
         io: &mut dyn Io<C>,
     ) -> Result<usize, Failure> {
+        let stream = self.slots[leader].stream;
         let current = self
             .sockets
             .iter()
             .position(|s| s.open && !s.retired && usize::from(s.server) == server);
-        if let Some(socket) = current {
+        if let Some(socket) = current.filter(|_| !stream) {
             let s = &self.sockets[socket];
             if s.sent < self.config.socket_queries && now < s.opened + self.config.socket_lifetime {
                 return Ok(socket);
@@ -568,10 +620,10 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
         let Some(socket) = self.sockets.iter().position(|s| !s.open) else {
             return Err(Failure::Unreachable);
         };
-        io.open(socket, server)?;
+        io.open(socket, server, stream.then_some(&self.slots[leader].client))?;
         self.sockets[socket] = Socket {
             open: true,
-            retired: false,
+            retired: stream,
             server: server as u8,
             opened: now,
             sent: 0,
@@ -634,7 +686,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
             let slot = &mut self.slots[index];
             if index == leader || slot.role == Role::Follower(leader as u16) {
                 wire::set_id(message, slot.client_id);
-                io.answer(&slot.client, message);
+                io.relay(&slot.client, message);
                 slot.role = Role::Free;
                 self.in_use -= 1;
                 self.counters.add(Counter::Answers);

@@ -53,6 +53,8 @@ errnos!(
     EHOSTUNREACH,
     ETIMEDOUT,
     ESRCH,
+    EINPROGRESS,
+    ECONNRESET,
 );
 
 impl Errno {

@@ -1,6 +1,6 @@
 //! Sockets: IPv4, IPv6 and netlink, through the kernel's own structures from `libc`.
 
-use crate::arch::{check, nr, syscall2, syscall3, syscall5, syscall6};
+use crate::arch::{check, nr, syscall2, syscall3, syscall4, syscall5, syscall6};
 use crate::io::Fd;
 use crate::{OwnedFd, Result};
 use core::mem::size_of;
@@ -164,6 +164,21 @@ pub fn connect<A: SocketAddress>(fd: Fd, addr: &A) -> Result<()> {
         )
     };
     check(ret).map(drop)
+}
+
+/// `int listen(int fd, int backlog)`.
+pub fn listen(fd: Fd, backlog: u32) -> Result<()> {
+    // SAFETY: plain integer arguments.
+    check(unsafe { syscall2(nr(libc::SYS_listen), fd.arg(), backlog as usize) }).map(drop)
+}
+
+/// `int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)`, the peer's
+/// address not asked for: the connection, its descriptor made with `flags`
+/// (`SOCK_NONBLOCK`, `SOCK_CLOEXEC`).
+pub fn accept4(fd: Fd, flags: i32) -> Result<OwnedFd> {
+    // SAFETY: null address and length pointers: the kernel writes no address.
+    let ret = unsafe { syscall4(nr(libc::SYS_accept4), fd.arg(), 0, 0, flags as usize) };
+    check(ret).map(|raw| OwnedFd::from_raw(raw as i32))
 }
 
 /// `ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,

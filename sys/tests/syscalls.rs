@@ -294,3 +294,44 @@ fn ufmt_writer_reaches_the_descriptor() {
     let n = io::read(read_end.fd(), &mut buf).unwrap();
     assert_eq!(&buf[..n], b"42 and text");
 }
+
+#[test]
+fn tcp_listen_accept4_and_a_non_blocking_connect_on_loopback() {
+    let kind = libc::SOCK_STREAM | libc::SOCK_NONBLOCK;
+    let listener = net::socket(libc::AF_INET, kind, 0).expect("socket");
+    net::bind(listener.fd(), &net::sockaddr_in([127, 0, 0, 1], 0)).expect("bind");
+    net::listen(listener.fd(), 4).expect("listen");
+    let port = net::getsockname(listener.fd()).unwrap().port().unwrap();
+    assert_eq!(
+        net::accept4(listener.fd(), 0).err(),
+        Some(Errno::EAGAIN),
+        "nobody has connected yet"
+    );
+
+    let client = net::socket(libc::AF_INET, kind, 0).unwrap();
+    match net::connect(client.fd(), &net::sockaddr_in([127, 0, 0, 1], port)) {
+        Ok(()) | Err(Errno::EINPROGRESS) => {}
+        Err(other) => panic!("connect: {}", other.raw()),
+    }
+    // The handshake completes on loopback; epoll says when the client may write.
+    let ep = epoll::epoll_create1(0).unwrap();
+    let interest = epoll::event(libc::EPOLLOUT as u32, 7);
+    epoll::epoll_ctl(ep.fd(), libc::EPOLL_CTL_ADD, client.fd(), Some(&interest)).unwrap();
+    let mut events = [epoll::event(0, 0); 1];
+    assert_eq!(epoll::epoll_wait(ep.fd(), &mut events, 5000), Ok(1));
+
+    let accepted = net::accept4(listener.fd(), libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
+        .expect("accept4 after a connect");
+    assert_eq!(io::write(client.fd(), b"\x00\x02hi"), Ok(4));
+    let mut buf = [0u8; 8];
+    assert_eq!(io::read(accepted.fd(), &mut buf), Ok(4));
+    assert_eq!(&buf[..4], b"\x00\x02hi");
+    let mut nothing = [0u8; 1];
+    assert_eq!(
+        io::read(accepted.fd(), &mut nothing),
+        Err(Errno::EAGAIN),
+        "accept4 made it non-blocking"
+    );
+    drop(client);
+    assert_eq!(io::read(accepted.fd(), &mut buf), Ok(0), "end of stream");
+}

@@ -68,15 +68,18 @@ fn log_of(scratch: &Scratch) -> String {
 
 /// One dig query to dns54 at `server`; its whole report.
 fn dig(netns: &Netns, server: &str, name: &str, qtype: &str) -> String {
-    let out = output(netns.command("dig").args([
-        "+time=2",
-        "+tries=1",
-        "-p",
-        PORT,
-        &format!("@{server}"),
-        name,
-        qtype,
-    ]));
+    dig_with(netns, server, name, qtype, &[])
+}
+
+/// One dig query with more of dig's options (`+tcp`, …); its whole report.
+fn dig_with(netns: &Netns, server: &str, name: &str, qtype: &str, options: &[&str]) -> String {
+    let out = output(
+        netns
+            .command("dig")
+            .args(["+time=2", "+tries=1", "-p", PORT])
+            .args(options)
+            .args([&format!("@{server}"), name, qtype]),
+    );
     text(&out.stdout)
 }
 
@@ -120,6 +123,13 @@ fn a_aaaa_and_txt_answers_on_both_loopback_addresses() {
         assert!(report.contains("IN\tAAAA\t2001:db8::7"), "{report}");
         let report = dig(&netns, server, "example.test", "TXT");
         assert!(report.contains("\"hello from upstream\""), "{report}");
+        // And over TCP, which goes upstream over TCP.
+        let tcp = |qtype| dig_with(&netns, server, "example.test", qtype, &["+tcp"]);
+        let report = tcp("A");
+        assert!(report.contains("IN\tA\t192.0.2.7"), "{report}");
+        assert!(report.contains("(TCP)"), "{report}");
+        assert!(tcp("AAAA").contains("IN\tAAAA\t2001:db8::7"));
+        assert!(tcp("TXT").contains("\"hello from upstream\""));
     }
     let said = log_of(&scratch);
     assert!(
@@ -1010,5 +1020,126 @@ fn a_scoped_server_survives_its_interface_being_made_again() {
         log_of(&scratch).contains("upstream servers: fe80::2%wan\n"),
         "{}",
         log_of(&scratch)
+    );
+}
+
+fn pipeline_program() -> PathBuf {
+    c_program("pipeline.c", "pipeline", "gcc", &["-O2"])
+}
+
+/// The size dig reports for what it received.
+fn received_size(report: &str) -> usize {
+    report
+        .lines()
+        .find_map(|l| l.strip_prefix(";; MSG SIZE  rcvd: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{report}"))
+}
+
+/// An answer of 60 KB: over UDP it arrives truncated (TC, as the upstream sent it, so the
+/// client asks again over TCP), and over TCP whole, through dns54's small relay buffers.
+#[test]
+fn a_60_kb_answer_comes_truncated_over_udp_and_whole_over_tcp() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-huge");
+    let _upstream = recording_upstream(&netns, &scratch, "127.0.0.2", "huge");
+    let dns54 = dns54(&netns, &scratch, &program(), &["--server", "127.0.0.2"]);
+    wait_for_dns54(&netns);
+    let udp = dig_with(
+        &netns,
+        "127.0.0.1",
+        "huge.example.test",
+        "TXT",
+        &["+ignore"],
+    );
+    assert!(udp.contains("flags: qr tc"), "{udp}");
+    assert!(udp.contains("ANSWER: 0"), "{udp}");
+    for server in ["127.0.0.1", "::1"] {
+        let tcp = dig_with(&netns, server, "huge.example.test", "TXT", &["+tcp"]);
+        assert!(tcp.contains("status: NOERROR"), "{tcp}");
+        assert!(!tcp.contains("flags: qr tc"), "{tcp}");
+        assert!(tcp.contains("ANSWER: 1"), "{tcp}");
+        let size = received_size(&tcp);
+        assert!((60_000..=60_100).contains(&size), "{size} bytes");
+    }
+    let line = counters(&scratch, dns54.0.id());
+    assert_eq!(
+        counter(&line, "answers"),
+        counter(&line, "queries"),
+        "{line}"
+    );
+    assert_eq!(counter(&line, "dropped-replies"), 0, "{line}");
+}
+
+/// Two queries pipelined on one connection (RFC 7766): the upstream answers the first one
+/// 300 ms late, so the second one's answer comes first; both arrive, whole, each with its
+/// ID. Afterwards the connection and the upstream connections are gone.
+#[test]
+fn pipelined_queries_on_one_connection_are_answered_in_the_upstreams_order() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-pipeline");
+    let _upstream = recording_upstream(&netns, &scratch, "127.0.0.2", "answer");
+    let dns54 = dns54(&netns, &scratch, &program(), &["--server", "127.0.0.2"]);
+    let pid = dns54.0.id();
+    wait_for_dns54(&netns);
+    let idle = open_descriptors(pid);
+    let out = output(netns.command(pipeline_program().to_str().unwrap()).args([
+        "127.0.0.1",
+        PORT,
+        "slow.example.test",
+        "fast.example.test",
+    ]));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let answers = text(&out.stdout);
+    let ids: Vec<&str> = answers
+        .lines()
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["2", "1"],
+        "the fast answer overtakes the slow one: {answers}"
+    );
+    assert!(
+        answers
+            .lines()
+            .all(|l| l.starts_with(|c| c == '1' || c == '2') && l.contains(" 0 1 ")),
+        "NOERROR with one record each: {answers}"
+    );
+    // Each query went upstream on a connection of its own.
+    let log = std::fs::read_to_string(scratch.path("upstream.log")).unwrap();
+    assert_eq!(
+        log.lines().filter(|l| l.starts_with("tcp ")).count(),
+        2,
+        "{log}"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let line = counters(&scratch, pid);
+    assert_eq!(counter(&line, "tcp-connections"), 0, "{line}");
+    assert_eq!(counter(&line, "slots-in-use"), 0, "{line}");
+    assert_eq!(open_descriptors(pid), idle);
+}
+
+/// Over TCP, a server that refuses the connection is left for the next, at once.
+#[test]
+fn over_tcp_a_refused_connection_moves_to_the_next_server() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-tcp-failover");
+    // Nothing listens on 127.0.0.2: the kernel answers the SYN with a reset.
+    let _upstream = upstream(&netns, "127.0.0.3");
+    let _dns54 = dns54(
+        &netns,
+        &scratch,
+        &program(),
+        &["--server", "127.0.0.2", "--server", "127.0.0.3"],
+    );
+    wait_for_dns54(&netns);
+    let start = Instant::now();
+    let report = dig_with(&netns, "127.0.0.1", "example.test", "A", &["+tcp"]);
+    assert!(report.contains("IN\tA\t192.0.2.7"), "{report}");
+    assert!(
+        start.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        start.elapsed()
     );
 }

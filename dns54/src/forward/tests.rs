@@ -43,10 +43,12 @@ pub struct Recorder {
     pub fail_send_to: Option<(usize, Failure)>,
     /// Which server each open socket is for.
     pub server_of: std::collections::HashMap<usize, usize>,
+    /// Stream connections opened: socket and client.
+    pub streams: Vec<(usize, u32)>,
 }
 
 impl Io<u32> for Recorder {
-    fn open(&mut self, socket: usize, server: usize) -> Result<(), Failure> {
+    fn open(&mut self, socket: usize, server: usize, stream: Option<&u32>) -> Result<(), Failure> {
         if let Some(failure) = self.fail_open {
             return Err(failure);
         }
@@ -55,6 +57,9 @@ impl Io<u32> for Recorder {
             "socket {socket} opened twice"
         );
         self.opened.push((socket, server));
+        if let Some(&client) = stream {
+            self.streams.push((socket, client));
+        }
         self.server_of.insert(socket, server);
         Ok(())
     }
@@ -498,4 +503,76 @@ fn a_new_server_list_retires_the_sockets_and_in_flight_queries_move_to_it() {
     f.timeout(1000, &mut io, &mut random);
     assert_eq!(io.closed, [0], "the old socket goes with its last query");
     assert!(io.sent[3..].iter().all(|(s, _)| io.server_of[s] == 0));
+}
+
+#[test]
+fn a_stream_query_goes_alone_on_a_connection_of_its_own() {
+    let (mut f, mut io, mut random) = forwarder(2);
+    f.query(0, 1, &query("example.org", 11), &mut io, &mut random);
+    f.stream_query(0, 2, &query("example.org", 22), &mut io, &mut random);
+    f.stream_query(0, 3, &query("example.org", 33), &mut io, &mut random);
+    f.query(0, 4, &query("example.org", 44), &mut io, &mut random);
+    // The datagram queries share one socket and one upstream query; each stream has its own
+    // connection and query.
+    assert_eq!(io.opened, [(0, 0), (1, 0), (2, 0)]);
+    assert_eq!(io.streams, [(1, 2), (2, 3)]);
+    assert_eq!(io.sent.len(), 3);
+    assert_eq!(f.occupancy(), (4, 3));
+    // The second stream's answer: its connection is closed at once, the others stay.
+    let (socket, sent) = io.sent[2].clone();
+    assert_eq!(socket, 2);
+    f.reply(
+        5,
+        socket,
+        &mut reply_to(&sent, NOERROR, 7),
+        &mut io,
+        &mut random,
+    );
+    assert_eq!(io.answers.len(), 1);
+    assert_eq!((io.answers[0].0, wire::id(&io.answers[0].1)), (3, 33));
+    assert_eq!(io.closed, [2]);
+    // The datagram answer reaches both datagram clients, not the stream still in flight.
+    let (socket, sent) = io.sent[0].clone();
+    f.reply(
+        6,
+        socket,
+        &mut reply_to(&sent, NOERROR, 7),
+        &mut io,
+        &mut random,
+    );
+    let answered: Vec<u32> = io.answers.iter().map(|(c, _)| *c).collect();
+    assert_eq!(answered, [3, 1, 4]);
+    assert_eq!(f.occupancy(), (1, 2));
+}
+
+#[test]
+fn a_stream_that_times_out_moves_to_the_next_server_on_a_new_connection() {
+    let (mut f, mut io, mut random) = forwarder(2);
+    f.stream_query(0, 2, &query("example.org", 22), &mut io, &mut random);
+    f.timeout(Config::default().timeout, &mut io, &mut random);
+    // The first connection is closed before the next is opened, so its place is taken.
+    assert_eq!(io.opened, [(0, 0), (0, 1)]);
+    assert_eq!(io.streams, [(0, 2), (0, 2)]);
+    assert_eq!(io.closed, [0], "the first connection is closed");
+    assert_eq!(io.sent.len(), 2);
+    // Past the deadline: SERVFAIL, and the second connection is closed too.
+    f.timeout(Config::default().deadline, &mut io, &mut random);
+    assert_eq!(io.answers.len(), 1);
+    assert_eq!(wire::rcode(&io.answers[0].1), SERVFAIL);
+    assert_eq!(io.closed, [0, 0]);
+    assert_eq!(f.occupancy(), (0, 0));
+}
+
+#[test]
+fn a_stream_whose_send_fails_leaves_no_connection_open() {
+    let (mut f, mut io, mut random) = forwarder(2);
+    io.fail_send_to = Some((0, Failure::Unreachable));
+    f.stream_query(0, 2, &query("example.org", 22), &mut io, &mut random);
+    assert_eq!(
+        io.closed,
+        [0],
+        "the connection to the unreachable server is closed"
+    );
+    assert_eq!(io.sent.len(), 1, "the next server got it");
+    assert_eq!(f.occupancy(), (1, 1));
 }

@@ -4,6 +4,8 @@
 //! answer, with its own ID and its own question, never a forged one, within the deadline;
 //! no more slots or sockets than the bounds. At the end every client has exactly one
 //! answer and nothing is left open. A million queries natively, fewer under qemu-mips.
+//! Every tenth client asks over a stream: its query must travel alone, on a connection of
+//! its own that carries nothing else.
 
 use super::super::*;
 use super::{query, reply_to};
@@ -65,6 +67,13 @@ struct Network {
     generations: u64,
     answers: Vec<(u32, Vec<u8>)>,
     opened: u64,
+    /// The client each open stream connection was opened for, and whether it carried its
+    /// query yet.
+    streams: HashMap<usize, (u32, bool)>,
+    /// The messages the clients sent, to check what goes on a stream.
+    asked: Vec<Vec<u8>>,
+    /// Stream clients whose query went upstream on their own connection.
+    carried: std::collections::HashSet<u32>,
 }
 
 impl Network {
@@ -76,8 +85,12 @@ impl Network {
 }
 
 impl Io<u32> for Network {
-    fn open(&mut self, socket: usize, server: usize) -> Result<(), Failure> {
+    fn open(&mut self, socket: usize, server: usize, stream: Option<&u32>) -> Result<(), Failure> {
         assert!(server < SERVERS);
+        if let Some(&client) = stream {
+            assert_eq!(client % 10, 0, "only stream clients get a connection");
+            self.streams.insert(socket, (client, false));
+        }
         assert!(
             self.sockets
                 .insert(socket, (server, self.generations))
@@ -90,6 +103,13 @@ impl Io<u32> for Network {
 
     fn send(&mut self, socket: usize, message: &[u8]) -> Result<(), Failure> {
         let (server, generation) = self.sockets[&socket];
+        if let Some((client, carried)) = self.streams.get_mut(&socket) {
+            assert!(!*carried, "a stream connection carries one query");
+            *carried = true;
+            let asked = &self.asked[*client as usize];
+            assert_eq!(message[2..], asked[2..], "its own client's query");
+            self.carried.insert(*client);
+        }
         let now = self.now;
         let deliver = |message: Vec<u8>| Event::Deliver {
             socket,
@@ -136,6 +156,7 @@ impl Io<u32> for Network {
 
     fn close(&mut self, socket: usize) {
         assert!(self.sockets.remove(&socket).is_some());
+        self.streams.remove(&socket);
     }
 
     fn answer(&mut self, client: &u32, message: &[u8]) {
@@ -162,6 +183,9 @@ fn run(queries: u32, seed: u64) {
         generations: 0,
         answers: Vec::new(),
         opened: 0,
+        streams: HashMap::new(),
+        asked: Vec::new(),
+        carried: Default::default(),
     };
     let mut ids = Rng(seed ^ 0x5eed);
     forwarder.set_servers(SERVERS, &mut net);
@@ -179,6 +203,7 @@ fn run(queries: u32, seed: u64) {
         });
         net.schedule(arrival, Event::Ask { client });
     }
+    net.asked = clients.iter().map(|c| c.message.clone()).collect();
     let (mut answered, mut genuine) = (0u64, 0u64);
     loop {
         let next_event = net.events.peek().map(|std::cmp::Reverse((at, _, _))| *at);
@@ -197,7 +222,11 @@ fn run(queries: u32, seed: u64) {
             match event {
                 Event::Ask { client } => {
                     let message = clients[client as usize].message.clone();
-                    forwarder.query(now, client, &message, &mut net, &mut ids);
+                    if client % 10 == 0 {
+                        forwarder.stream_query(now, client, &message, &mut net, &mut ids);
+                    } else {
+                        forwarder.query(now, client, &message, &mut net, &mut ids);
+                    }
                 }
                 Event::Deliver {
                     socket,
@@ -237,6 +266,10 @@ fn run(queries: u32, seed: u64) {
                         "client {client}: forged answer {mark:#x}"
                     );
                     genuine += 1;
+                    assert!(
+                        client % 10 != 0 || net.carried.contains(&client),
+                        "stream client {client}: answered from its own connection, not aggregated"
+                    );
                 }
                 SERVFAIL | REFUSED => {}
                 other => panic!("client {client}: rcode {other}"),
