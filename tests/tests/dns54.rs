@@ -1103,7 +1103,7 @@ fn pipelined_queries_on_one_connection_are_answered_in_the_upstreams_order() {
     assert!(
         answers
             .lines()
-            .all(|l| l.starts_with(|c| c == '1' || c == '2') && l.contains(" 0 1 ")),
+            .all(|l| l.starts_with(['1', '2']) && l.contains(" 0 1 ")),
         "NOERROR with one record each: {answers}"
     );
     // Each query went upstream on a connection of its own.
