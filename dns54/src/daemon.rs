@@ -6,7 +6,7 @@
 mod stream;
 
 use core::ffi::CStr;
-use dns54::forward::{Counter, Counters, Failure, Forwarder, Io, Millis, Random};
+use dns54::forward::{Counter, Counters, Failure, Forwarder, Io, Millis, Random, earlier, reached};
 use dns54::options::{FORWARD_CAPACITY, MAX_PATH, Options};
 use dns54::resolv::{Servers, Skipped, parse_resolv};
 use sys::addr::{Addr, Family};
@@ -82,7 +82,10 @@ struct Quiet {
 impl Quiet {
     /// Whether to say it now (and so not again for ten seconds).
     fn may_say(&mut self, now: Millis) -> bool {
-        if self.said_at.is_some_and(|at| now < at + 10_000) {
+        if self
+            .said_at
+            .is_some_and(|at| !reached(now, at.wrapping_add(10_000)))
+        {
             return false;
         }
         self.said_at = Some(now);
@@ -557,12 +560,13 @@ fn serve(
     let mut buffer = [0u8; DATAGRAM_CAPACITY + 1];
     loop {
         let now = millis();
-        let next = match (forwarder.next_deadline(), sockets.streams.next_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        let next = match sockets.streams.next_deadline() {
+            Some(at) => earlier(forwarder.next_deadline(), at),
+            None => forwarder.next_deadline(),
         };
         let wait = match next {
-            Some(at) => at.saturating_sub(now).min(60_000) as i32,
+            Some(at) if reached(now, at) => 0,
+            Some(at) => at.wrapping_sub(now).min(60_000) as i32,
             None => -1,
         };
         let ready = match epoll::epoll_wait(sockets.epoll.fd(), &mut events, wait) {
@@ -673,7 +677,7 @@ fn serve(
                 _ => {}
             }
         }
-        if forwarder.next_deadline().is_some_and(|at| at <= now) {
+        if forwarder.next_deadline().is_some_and(|at| reached(now, at)) {
             forwarder.timeout(now, sockets, entropy);
         }
         sockets.streams.expire(now);
@@ -868,10 +872,11 @@ fn watch_directory(path: &[u8], epoll_fd: &OwnedFd) -> Result<OwnedFd, Errno> {
     Ok(watch)
 }
 
-/// The monotonic clock in milliseconds. Without a clock no timeout can be kept: stop.
+/// The monotonic clock in milliseconds, modulo 2³² (see `Millis`). Without a clock no
+/// timeout can be kept: stop.
 fn millis() -> Millis {
     match time::monotonic() {
-        Ok(now) => now.as_millis(),
+        Ok(now) => now.as_millis() as Millis,
         Err(_) => sys::process::abort(),
     }
 }

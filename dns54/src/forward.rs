@@ -25,8 +25,27 @@
 
 use crate::wire::{self, Question, REFUSED, SERVFAIL, Verdict};
 
-/// Milliseconds on the monotonic clock.
-pub type Millis = u64;
+/// Milliseconds on the monotonic clock, modulo 2³²: the clock wraps every 49.7 days, so
+/// times are only compared through [`reached`] and [`earlier`], which are right while the
+/// times compared are less than 24.8 days apart (every interval here is seconds). 32 bits,
+/// not 64: on 32-bit MIPS each 64-bit sum or comparison is several instructions, and there
+/// are dozens of them (976 B).
+pub type Millis = u32;
+
+/// Whether the clock, showing `now`, has reached `at`.
+#[inline]
+pub fn reached(now: Millis, at: Millis) -> bool {
+    now.wrapping_sub(at) as i32 >= 0
+}
+
+/// The earlier of `at` and the time in `next`, if any.
+#[inline]
+pub fn earlier(next: Option<Millis>, at: Millis) -> Option<Millis> {
+    match next {
+        Some(next) if reached(at, next) => Some(next),
+        _ => Some(at),
+    }
+}
 
 /// The bytes of a query a slot keeps, to send it again to the next server.
 pub const QUERY_CAPACITY: usize = 512;
@@ -494,10 +513,10 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
             if slot.role != Role::Leader {
                 continue;
             }
-            if now >= slot.arrived + self.config.deadline {
+            if reached(now, slot.arrived.wrapping_add(self.config.deadline)) {
                 self.release(leader, io);
                 self.fail(leader, io);
-            } else if now >= slot.attempt_deadline {
+            } else if reached(now, slot.attempt_deadline) {
                 if let Some(upstream) = self.upstreams.get_mut(usize::from(slot.server)) {
                     upstream.timeouts = upstream.timeouts.wrapping_add(1);
                 }
@@ -507,7 +526,10 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
         }
         for socket in 0..MAX_SOCKETS {
             let s = &self.sockets[socket];
-            if s.open && !s.retired && now >= s.opened + self.config.socket_lifetime {
+            if s.open
+                && !s.retired
+                && reached(now, s.opened.wrapping_add(self.config.socket_lifetime))
+            {
                 self.retire(socket, io);
             }
         }
@@ -515,21 +537,22 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
 
     /// When [`Forwarder::timeout`] has something to do next.
     pub fn next_deadline(&self) -> Option<Millis> {
-        let mut next = Millis::MAX;
+        let mut next = None;
         for slot in &self.slots {
             if slot.role == Role::Leader {
-                next = next.min(
-                    slot.attempt_deadline
-                        .min(slot.arrived + self.config.deadline),
-                );
+                next = earlier(next, slot.attempt_deadline);
+                next = earlier(next, slot.arrived.wrapping_add(self.config.deadline));
             }
         }
         for socket in &self.sockets {
             if socket.open && !socket.retired {
-                next = next.min(socket.opened + self.config.socket_lifetime);
+                next = earlier(
+                    next,
+                    socket.opened.wrapping_add(self.config.socket_lifetime),
+                );
             }
         }
-        (next != Millis::MAX).then_some(next)
+        next
     }
 
     /// Sends leader `leader` to its current server, opening a socket if that server has
@@ -539,8 +562,12 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
         // rather than a tight loop (the WAN is down).
         let mut unreachable = 0;
         loop {
-            if now >= self.slots[leader].arrived + self.config.deadline
-                || usize::from(self.slots[leader].attempts) >= 2 * self.servers.max(1) + 8
+            if reached(
+                now,
+                self.slots[leader]
+                    .arrived
+                    .wrapping_add(self.config.deadline),
+            ) || usize::from(self.slots[leader].attempts) >= 2 * self.servers.max(1) + 8
             {
                 return self.fail(leader, io);
             }
@@ -571,7 +598,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
                     let slot = &mut self.slots[leader];
                     slot.upstream_id = id;
                     slot.socket = socket as u16;
-                    slot.attempt_deadline = now + self.config.timeout;
+                    slot.attempt_deadline = now.wrapping_add(self.config.timeout);
                     self.ids[usize::from(id)] = leader as u16;
                     let s = &mut self.sockets[socket];
                     s.sent += 1;
@@ -612,7 +639,9 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
             .position(|s| s.open && !s.retired && usize::from(s.server) == server);
         if let Some(socket) = current.filter(|_| !stream) {
             let s = &self.sockets[socket];
-            if s.sent < self.config.socket_queries && now < s.opened + self.config.socket_lifetime {
+            if s.sent < self.config.socket_queries
+                && !reached(now, s.opened.wrapping_add(self.config.socket_lifetime))
+            {
                 return Ok(socket);
             }
             self.retire(socket, io);

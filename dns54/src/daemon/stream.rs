@@ -11,7 +11,7 @@
 //! free waits in the kernel's buffer until one is, and a connection that makes no progress
 //! for [`IDLE`] is closed.
 
-use dns54::forward::{MAX_SOCKETS, Millis, QUERY_CAPACITY};
+use dns54::forward::{MAX_SOCKETS, Millis, QUERY_CAPACITY, earlier, reached};
 use sys::{Errno, OwnedFd, epoll, io, libc, net};
 
 /// Client connections kept open at once.
@@ -457,7 +457,10 @@ impl Streams {
     /// [`IDLE`].
     pub fn expire(&mut self, now: Millis) {
         for index in 0..MAX_CONNECTIONS {
-            if self.idle_since(index).is_some_and(|at| now >= at + IDLE) {
+            if self
+                .idle_since(index)
+                .is_some_and(|at| reached(now, at.wrapping_add(IDLE)))
+            {
                 self.close_connection(index);
             }
         }
@@ -467,8 +470,7 @@ impl Streams {
     pub fn next_deadline(&self) -> Option<Millis> {
         (0..MAX_CONNECTIONS)
             .filter_map(|index| self.idle_since(index))
-            .min()
-            .map(|at| at + IDLE)
+            .fold(None, |next, at| earlier(next, at.wrapping_add(IDLE)))
     }
 
     /// When connection `index` last moved bytes, if it may be closed for idling: open, and

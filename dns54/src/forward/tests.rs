@@ -576,3 +576,33 @@ fn a_stream_whose_send_fails_leaves_no_connection_open() {
     assert_eq!(io.sent.len(), 1, "the next server got it");
     assert_eq!(f.occupancy(), (1, 1));
 }
+
+#[test]
+fn the_clock_may_wrap_under_a_query_in_flight() {
+    assert!(reached(5, 5) && reached(6, 5) && !reached(4, 5));
+    assert!(
+        reached(3, Millis::MAX - 2),
+        "3 ms after the wrap is after its eve"
+    );
+    assert!(!reached(Millis::MAX - 2, 3));
+    assert_eq!(earlier(Some(Millis::MAX - 2), 3), Some(Millis::MAX - 2));
+    assert_eq!(earlier(Some(3), Millis::MAX - 2), Some(Millis::MAX - 2));
+    assert_eq!(earlier(None, 7), Some(7));
+
+    let (mut f, mut io, mut random) = forwarder(2);
+    let start = Millis::MAX - 200;
+    f.query(start, 7, &query("example.org", 5), &mut io, &mut random);
+    let timeout = start.wrapping_add(Config::default().timeout);
+    assert_eq!(timeout, 799);
+    assert_eq!(f.next_deadline(), Some(timeout));
+    // Just before the attempt's end (and after the wrap): nothing moves.
+    f.timeout(798, &mut io, &mut random);
+    assert_eq!(io.sent.len(), 1);
+    f.timeout(timeout, &mut io, &mut random);
+    assert_eq!(io.sent.len(), 2, "the second server is asked");
+    let deadline = start.wrapping_add(Config::default().deadline);
+    f.timeout(deadline - 1, &mut io, &mut random);
+    assert!(io.answers.is_empty());
+    f.timeout(deadline, &mut io, &mut random);
+    assert_eq!(wire::rcode(&io.answers[0].1), SERVFAIL);
+}

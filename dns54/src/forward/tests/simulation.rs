@@ -57,10 +57,19 @@ enum Event {
 }
 
 /// The network and the servers: what the forwarder sends is answered, lost or forged.
+/// Virtual time in the simulation: milliseconds from its start, never wrapping.
+type Time = u64;
+
+/// The forwarder's clock at virtual time `time`: it starts 30 s before the 32-bit clock
+/// wraps, so that every run goes through the wrap.
+fn clock(time: Time) -> Millis {
+    (time as Millis).wrapping_add(Millis::MAX - 30_000)
+}
+
 struct Network {
     rng: Rng,
-    now: Millis,
-    events: BinaryHeap<std::cmp::Reverse<(Millis, u64, Event)>>,
+    now: Time,
+    events: BinaryHeap<std::cmp::Reverse<(Time, u64, Event)>>,
     sequence: u64,
     /// Each open socket's server and generation.
     sockets: HashMap<usize, (usize, u64)>,
@@ -77,7 +86,7 @@ struct Network {
 }
 
 impl Network {
-    fn schedule(&mut self, at: Millis, event: Event) {
+    fn schedule(&mut self, at: Time, event: Event) {
         self.sequence += 1;
         self.events
             .push(std::cmp::Reverse((at, self.sequence, event)));
@@ -166,7 +175,7 @@ impl Io<u32> for Network {
 
 struct Client {
     message: Vec<u8>,
-    asked: Millis,
+    asked: Time,
     answered: bool,
 }
 
@@ -207,7 +216,10 @@ fn run(queries: u32, seed: u64) {
     let (mut answered, mut genuine) = (0u64, 0u64);
     loop {
         let next_event = net.events.peek().map(|std::cmp::Reverse((at, _, _))| *at);
-        let next_timer = forwarder.next_deadline();
+        // The forwarder's deadline, as virtual time (now, if it has passed).
+        let next_timer = forwarder
+            .next_deadline()
+            .map(|at| net.now + (at.wrapping_sub(clock(net.now)) as i32).max(0) as Time);
         let now = match (next_event, next_timer) {
             (None, None) => break,
             (Some(e), Some(t)) => e.min(t),
@@ -216,16 +228,16 @@ fn run(queries: u32, seed: u64) {
         };
         net.now = now;
         if next_timer.is_some_and(|t| t <= now) {
-            forwarder.timeout(now, &mut net, &mut ids);
+            forwarder.timeout(clock(now), &mut net, &mut ids);
         } else {
             let std::cmp::Reverse((_, _, event)) = net.events.pop().expect("an event");
             match event {
                 Event::Ask { client } => {
                     let message = clients[client as usize].message.clone();
                     if client % 10 == 0 {
-                        forwarder.stream_query(now, client, &message, &mut net, &mut ids);
+                        forwarder.stream_query(clock(now), client, &message, &mut net, &mut ids);
                     } else {
-                        forwarder.query(now, client, &message, &mut net, &mut ids);
+                        forwarder.query(clock(now), client, &message, &mut net, &mut ids);
                     }
                 }
                 Event::Deliver {
@@ -234,7 +246,7 @@ fn run(queries: u32, seed: u64) {
                     mut message,
                 } => {
                     if net.sockets.get(&socket).map(|s| s.1) == Some(generation) {
-                        forwarder.reply(now, socket, &mut message, &mut net, &mut ids);
+                        forwarder.reply(clock(now), socket, &mut message, &mut net, &mut ids);
                     }
                 }
             }
@@ -255,7 +267,7 @@ fn run(queries: u32, seed: u64) {
                 "client {client}: its question"
             );
             assert!(
-                now <= c.asked + config.deadline,
+                now <= c.asked + Time::from(config.deadline),
                 "client {client}: within the deadline"
             );
             match wire::rcode(&answer) {
