@@ -686,8 +686,8 @@ fn serve(
             read_stream_queries(index, now, forwarder, sockets, entropy, &mut buffer);
         }
         let refused = forwarder.counters().get(Counter::RefusedFull);
-        if refused > refused_said && table_full.may_say(now) {
-            say_table_full(options.forwarding.forward_max, refused - refused_said);
+        if refused != refused_said && table_full.may_say(now) {
+            say_table_full(options.forwarding.forward_max, refused.wrapping_sub(refused_said));
             refused_said = refused;
         }
     }
@@ -712,12 +712,12 @@ fn read_stream_queries(
 }
 
 /// Says that the forward table is full and how many queries it refused since it last said so.
-fn say_table_full(forward_max: usize, refused: u64) {
+fn say_table_full(forward_max: usize, refused: u32) {
     let mut line = Line::new();
     line.text(b"dns54: the forward table is full (");
     line.number(forward_max as u32);
     line.text(b" queries in flight): ");
-    line.number(u32::try_from(refused).unwrap_or(u32::MAX));
+    line.number(refused);
     line.text(b" refused\n");
     line.write_to(Fd::STDERR);
 }
@@ -792,7 +792,7 @@ fn report(forwarder: &Forwarder<Client, FORWARD_CAPACITY>, servers: &Servers, co
     line.text(b"dns54:");
     for (name, &value) in Counters::NAMES.iter().zip(counters.all()) {
         line.text(b" ").text(name).text(b" ");
-        line.number(u32::try_from(value).unwrap_or(u32::MAX));
+        line.number(value);
     }
     line.text(b" slots-in-use ").number(slots as u32);
     line.text(b" upstream-sockets ").number(sockets as u32);
