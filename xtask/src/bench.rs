@@ -259,13 +259,17 @@ fn median(samples: &mut [f64]) -> f64 {
 /// Distinct names in the DNS bench's query file: enough that aggregation flatters nobody.
 const DNS_NAMES: u32 = 100_000;
 const DNS_ROUNDS: usize = 4;
+/// Distinct names of the TCP pass: every TCP query costs dns54 a connection upstream, so a
+/// pass takes longer.
+const DNS_TCP_NAMES: u32 = 20_000;
 
 /// dns54 against Debian's dnsmasq (`--cache-size=0`: forwarding only), the same nsd upstream
 /// (rate limiting off) answering a wildcard zone, the same load (dnsperf `-c 2`, one pass over
 /// 100,000 distinct names at full speed), in one user+network namespace, the two alternating
 /// round by round. Per run: queries a second, CPU seconds per 100,000 queries (utime and
 /// stime from /proc/PID/stat), peak resident memory (VmHWM); medians, then the ratios. The
-/// upstream asked directly is the ceiling.
+/// upstream asked directly is the ceiling. Then, in the same run, a pass over TCP (`dnsperf
+/// -m tcp -c 2`, pipelined on two connections) for its queries a second.
 fn dns() -> Result {
     let native = native_target();
     eprintln!("bench: building dns54 for {}", native.triple);
@@ -294,15 +298,20 @@ fn dns() -> Result {
         .map(|i| format!("n{i}.example.test A\n"))
         .collect();
     std::fs::write(dir.join("queries"), queries)?;
+    let tcp_queries: String = (0..DNS_TCP_NAMES)
+        .map(|i| format!("t{i}.example.test A\n"))
+        .collect();
+    std::fs::write(dir.join("tcp-queries"), tcp_queries)?;
     // One run: start the forwarder, wait until it answers, one pass of dnsperf, then its
-    // CPU ticks and peak memory before it is stopped by its PID.
+    // CPU ticks and peak memory, then a pass over TCP, before it is stopped by its PID.
     let run = |name: &str, start: &str| {
         format!(
             "{start} & p=$!; \
              for i in $(seq 50); do dig +time=1 +tries=1 +short -p 5454 @127.0.0.1 n0.example.test >/dev/null && break; sleep 0.1; done; \
              r=$(dnsperf -s 127.0.0.1 -p 5454 -d {d}/queries -c 2 -n 1 2>&1 | sed -n 's/.*Queries per second: *//p'); \
              t=$(cut -d' ' -f14,15 /proc/$p/stat); m=$(sed -n 's/VmHWM: *//p' /proc/$p/status); \
-             kill $p; wait $p 2>/dev/null; echo RUN {name} $r $t $m;"
+             s=$(dnsperf -m tcp -s 127.0.0.1 -p 5454 -d {d}/tcp-queries -c 2 -n 1 2>&1 | sed -n 's/.*Queries per second: *//p'); \
+             kill $p; wait $p 2>/dev/null; echo RUN {name} $r $t $m $s;"
         )
     };
     let dnsmasq = run(
@@ -321,7 +330,8 @@ fn dns() -> Result {
     let mut script = format!(
         "set -e; ip link set lo up; ip addr add 127.0.0.2/8 dev lo; \
          nsd -d -c {d}/nsd.conf & n=$!; trap 'kill $n' EXIT; sleep 1; \
-         echo CEILING $(dnsperf -s 127.0.0.2 -p 53 -d {d}/queries -c 2 -n 1 2>&1 | sed -n 's/.*Queries per second: *//p');"
+         echo CEILING $(dnsperf -s 127.0.0.2 -p 53 -d {d}/queries -c 2 -n 1 2>&1 | sed -n 's/.*Queries per second: *//p'); \
+         echo TCP_CEILING $(dnsperf -m tcp -s 127.0.0.2 -p 53 -d {d}/tcp-queries -c 2 -n 1 2>&1 | sed -n 's/.*Queries per second: *//p');"
     );
     for round in 0..DNS_ROUNDS {
         // Alternate which goes first, so that neither always runs on a warmer machine.
@@ -349,43 +359,56 @@ fn dns() -> Result {
     // /proc/PID/stat counts CPU time in USER_HZ, which Linux keeps at 100 whatever its own
     // tick rate, for every architecture the bench runs on.
     let clock_ticks = 100.0;
-    let mut ceiling = None;
-    // Per tool: queries a second, CPU seconds per 100k queries, peak KiB.
-    let mut figures: std::collections::BTreeMap<&str, Vec<(f64, f64, f64)>> = Default::default();
+    let (mut ceiling, mut tcp_ceiling) = (None, None);
+    // Per tool: queries a second, CPU seconds per 100k queries, peak KiB; TCP queries a
+    // second.
+    let mut figures: std::collections::BTreeMap<&str, Vec<(f64, f64, f64, f64)>> =
+        Default::default();
     for line in text.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
             ["CEILING", qps] => ceiling = qps.parse::<f64>().ok(),
-            ["RUN", name, qps, user, system, peak, "kB"] => {
-                let (Ok(qps), Ok(user), Ok(system), Ok(peak)) = (
+            ["TCP_CEILING", qps] => tcp_ceiling = qps.parse::<f64>().ok(),
+            ["RUN", name, qps, user, system, peak, "kB", tcp] => {
+                let (Ok(qps), Ok(user), Ok(system), Ok(peak), Ok(tcp)) = (
                     qps.parse::<f64>(),
                     user.parse::<f64>(),
                     system.parse::<f64>(),
                     peak.parse::<f64>(),
+                    tcp.parse::<f64>(),
                 ) else {
                     return fail(format!("bench dns: cannot read `{line}`"));
                 };
                 let name = if *name == "dns54" { "dns54" } else { "dnsmasq" };
                 // One pass: DNS_NAMES queries.
                 let cpu = (user + system) / clock_ticks / f64::from(DNS_NAMES) * 100_000.0;
-                figures.entry(name).or_default().push((qps, cpu, peak));
+                figures.entry(name).or_default().push((qps, cpu, peak, tcp));
             }
             _ => {}
         }
     }
-    let (Some(ceiling), Some(theirs), Some(ours)) =
-        (ceiling, figures.get("dnsmasq"), figures.get("dns54"))
-    else {
+    let (Some(ceiling), Some(tcp_ceiling), Some(theirs), Some(ours)) = (
+        ceiling,
+        tcp_ceiling,
+        figures.get("dnsmasq"),
+        figures.get("dns54"),
+    ) else {
         return fail(format!(
             "bench dns: the runs did not all finish:\n{text}{}",
             String::from_utf8_lossy(&out.stderr)
         ));
     };
-    let medians = |runs: &Vec<(f64, f64, f64)>| {
+    let medians = |runs: &Vec<(f64, f64, f64, f64)>| {
         let mut qps: Vec<f64> = runs.iter().map(|r| r.0).collect();
         let mut cpu: Vec<f64> = runs.iter().map(|r| r.1).collect();
         let mut peak: Vec<f64> = runs.iter().map(|r| r.2).collect();
-        (median(&mut qps), median(&mut cpu), median(&mut peak))
+        let mut tcp: Vec<f64> = runs.iter().map(|r| r.3).collect();
+        (
+            median(&mut qps),
+            median(&mut cpu),
+            median(&mut peak),
+            median(&mut tcp),
+        )
     };
     let (theirs, ours) = (medians(theirs), medians(ours));
     println!(
@@ -396,15 +419,21 @@ fn dns() -> Result {
         "", "queries/s", "CPU s per 100k", "peak KiB"
     );
     println!("{:<24}{:>12.0}", "nsd directly (ceiling)", ceiling);
-    for (name, (qps, cpu, peak)) in [("dnsmasq --cache-size=0", theirs), ("dns54", ours)] {
+    for (name, (qps, cpu, peak, _)) in [("dnsmasq --cache-size=0", theirs), ("dns54", ours)] {
         println!("{name:<24}{qps:>12.0}{cpu:>20.2}{peak:>14.0}");
     }
-    println!("TCP: not measured, dns54 has no TCP yet");
     println!(
-        "dns54 / dnsmasq: throughput {:.2}, CPU per query {:.2}, peak memory {:.2}; dns54 reaches {:.2} of the ceiling",
+        "over TCP (dnsperf -m tcp -c 2, {DNS_TCP_NAMES} names), queries/s: nsd directly {tcp_ceiling:.0}, \
+         dnsmasq {:.0}, dns54 {:.0}",
+        theirs.3, ours.3
+    );
+    println!(
+        "dns54 / dnsmasq: throughput {:.2}, CPU per query {:.2}, peak memory {:.2}, TCP throughput {:.2}; \
+         dns54 reaches {:.2} of the ceiling",
         ours.0 / theirs.0,
         ours.1 / theirs.1,
         ours.2 / theirs.2,
+        ours.3 / theirs.3,
         ours.0 / ceiling
     );
     Ok(())
