@@ -18,19 +18,15 @@ use sys::{Errno, OwnedFd, fs, inotify, io, libc, random, time, user};
 
 use stream::{CONNECTION, RELAY, Streams, Upstream};
 
-/// Where a client's answer goes: the listening socket it asked on and its address, or the
-/// relay of its stream query.
+/// Where a client's answer goes: the listening socket it asked on and its address (an
+/// IPv4 one in the room of an IPv6 one, see `AnyAddress::in6_room`), or the relay of its
+/// stream query.
 #[derive(Clone, Copy)]
 pub struct Client {
     listener: u8,
-    peer: Peer,
-}
-
-#[derive(Clone, Copy)]
-enum Peer {
-    V4(libc::sockaddr_in),
-    V6(libc::sockaddr_in6),
-    Stream(u8),
+    /// `stream::NONE` for a datagram.
+    relay: u8,
+    peer: libc::sockaddr_in6,
 }
 
 /// The largest UDP message relayed (EDNS's usual 4,096 B).
@@ -144,13 +140,10 @@ impl Io<Client> for Sockets<'_> {
         let Some(server) = self.servers.get(server_index).copied() else {
             return Err(Failure::Unreachable);
         };
-        let relay = match stream.map(|client| client.peer) {
+        let relay = match stream.map(|client| client.relay) {
             // Its client went away: nothing to open for.
-            Some(Peer::Stream(relay)) if !self.streams.wanted(relay) => {
-                return Err(Failure::Unreachable);
-            }
-            Some(Peer::Stream(relay)) => Some(relay),
-            _ => None,
+            Some(relay) if !self.streams.wanted(relay) => return Err(Failure::Unreachable),
+            relay => relay,
         };
         let domain = match server.addr.family {
             Family::V4 => libc::AF_INET,
@@ -187,16 +180,10 @@ impl Io<Client> for Sockets<'_> {
             net::interface_index(fd.fd(), server.interface())
                 .map_err(|errno| self.unreachable(server_index, errno))?
         };
-        let connected = match server.addr.family {
-            Family::V4 => {
-                let octets: [u8; 4] = server.addr.octets().try_into().unwrap_or_default();
-                net::connect(fd.fd(), &net::sockaddr_in(octets, server.port))
-            }
-            Family::V6 => {
-                let octets: [u8; 16] = server.addr.octets().try_into().unwrap_or_default();
-                net::connect(fd.fd(), &net::sockaddr_in6(octets, server.port, scope))
-            }
-        };
+        let connected = net::connect(
+            fd.fd(),
+            &net::socket_address(&server.addr, server.port, scope),
+        );
         match connected {
             // A stream's connection completes later; its query waits for it.
             Err(Errno::EINPROGRESS) if relay.is_some() => {}
@@ -266,15 +253,13 @@ impl Sockets<'_> {
         let Some(Some(listener)) = self.listeners.get(usize::from(client.listener)) else {
             return;
         };
-        // A client that went away is no reason to stop.
-        let _ = match &client.peer {
-            Peer::V4(peer) => net::sendto(listener.fd(), message, 0, Some(peer)),
-            Peer::V6(peer) => net::sendto(listener.fd(), message, 0, Some(peer)),
-            Peer::Stream(relay) => {
-                self.streams.answer(*relay, message, relayed, self.now);
-                Ok(0)
-            }
-        };
+        if client.relay != stream::NONE {
+            self.streams
+                .answer(client.relay, message, relayed, self.now);
+        } else {
+            // A client that went away is no reason to stop.
+            let _ = net::sendto(listener.fd(), message, 0, Some(&client.peer));
+        }
         if self.verbose {
             let mut line = Line::new();
             line.text(b"dns54: answered, rcode ");
@@ -538,7 +523,8 @@ fn forward(
         options.forwarding,
         Client {
             listener: 0,
-            peer: Peer::V4(net::sockaddr_in([0; 4], 0)),
+            relay: stream::NONE,
+            peer: net::sockaddr_in6([0; 16], 0, 0),
         },
     );
     forwarder.set_servers(sockets.servers.len(), sockets);
@@ -590,14 +576,10 @@ fn serve(
                             Ok(len) => len,
                             Err(_) => break,
                         };
-                        let peer = match (from.as_v4(), from.as_v6()) {
-                            (Some(v4), _) => Peer::V4(v4),
-                            (_, Some(v6)) => Peer::V6(v6),
-                            _ => continue,
-                        };
                         let client = Client {
                             listener: index as u8,
-                            peer,
+                            relay: stream::NONE,
+                            peer: from.in6_room(),
                         };
                         // A datagram larger than the buffer is cut: not one we can match.
                         let len = len.min(DATAGRAM_CAPACITY);
@@ -687,7 +669,10 @@ fn serve(
         }
         let refused = forwarder.counters().get(Counter::RefusedFull);
         if refused != refused_said && table_full.may_say(now) {
-            say_table_full(options.forwarding.forward_max, refused.wrapping_sub(refused_said));
+            say_table_full(
+                options.forwarding.forward_max,
+                refused.wrapping_sub(refused_said),
+            );
             refused_said = refused;
         }
     }
@@ -705,7 +690,8 @@ fn read_stream_queries(
     while let Some((relay, len)) = sockets.streams.next_query(index, now, buffer) {
         let client = Client {
             listener: 0,
-            peer: Peer::Stream(relay),
+            relay,
+            peer: net::sockaddr_in6([0; 16], 0, 0),
         };
         forwarder.stream_query(now, client, &buffer[..len], sockets, entropy);
     }
@@ -829,17 +815,10 @@ fn listen(
         // A restart must not wait for the last connections' TIME_WAIT.
         net::setsockopt_u32(fd.fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
     }
-    match addr.family {
-        Family::V4 => {
-            let octets: [u8; 4] = addr.octets().try_into().unwrap_or_default();
-            net::bind(fd.fd(), &net::sockaddr_in(octets, port))?;
-        }
-        Family::V6 => {
-            net::setsockopt_u32(fd.fd(), libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1)?;
-            let octets: [u8; 16] = addr.octets().try_into().unwrap_or_default();
-            net::bind(fd.fd(), &net::sockaddr_in6(octets, port, 0))?;
-        }
+    if domain == libc::AF_INET6 {
+        net::setsockopt_u32(fd.fd(), libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1)?;
     }
+    net::bind(fd.fd(), &net::socket_address(addr, port, 0))?;
     if kind == libc::SOCK_STREAM {
         net::listen(fd.fd(), 16)?;
     }

@@ -14,9 +14,9 @@ const CLI: Cli = Cli {
     usage: "Usage: dns54 (--resolv-file PATH | --server ADDR[#PORT]...) [--listen ADDR]...
              [--port 54] [--mark N] [--user NAME] [--pid-file PATH]
              [--timeout MS] [--deadline MS] [--forward-max N] [--verbose]
-A DNS forwarder for a node's own look-ups: listens on 127.0.0.1 and ::1 (loopback only),
-forwards to the servers of the resolv file (followed as it changes) or of --server, on
-upstream sockets that carry the mark. Options take `--option VALUE` or `--option=VALUE`.
+A DNS forwarder for a node's own look-ups: listens on 127.0.0.1 and ::1 (loopback only;
+UDP, TCP), forwards to the servers of the resolv file (followed as it changes) or of
+--server, on upstream sockets that carry the mark. Options: `--option VALUE` or `=VALUE`.
 Signals: TERM/INT stop, HUP reads the resolv file again, USR1 logs the counters.
 ",
 };

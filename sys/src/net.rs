@@ -41,6 +41,23 @@ pub fn sockaddr_in6(ip: [u8; 16], port: u16, scope_id: u32) -> libc::sockaddr_in
     addr
 }
 
+/// The socket address of `addr`, `port` and (IPv6) `scope_id`, of either family, in the room
+/// of a `sockaddr_in6`: an IPv4 `sockaddr_in` sits at its start, and `bind`, `connect` and
+/// `sendto` read it from there (they take an address at least as long as the family's).
+/// One type for both families keeps one call where there would be two.
+pub fn socket_address(addr: &crate::addr::Addr, port: u16, scope_id: u32) -> libc::sockaddr_in6 {
+    let octets = addr.octets();
+    let mut ip = [0u8; 16];
+    ip[..octets.len()].copy_from_slice(octets);
+    let mut address = sockaddr_in6(ip, port, scope_id);
+    if addr.family == crate::addr::Family::V4 {
+        let v4 = sockaddr_in(ip[..4].try_into().unwrap_or_default(), port);
+        // SAFETY: a `sockaddr_in` is smaller than a `sockaddr_in6`; both are plain integers.
+        unsafe { core::ptr::write_unaligned((&raw mut address).cast(), v4) };
+    }
+    address
+}
+
 /// A netlink socket address: `pid` 0 is the kernel (or "let the kernel choose" in `bind`).
 pub fn sockaddr_nl(pid: u32, groups: u32) -> libc::sockaddr_nl {
     // SAFETY: an all-zero `sockaddr_nl` is valid (plain integers).
@@ -93,6 +110,14 @@ impl AnyAddress {
             // SAFETY: the family says the storage holds a `sockaddr_in6`, which it can hold.
             unsafe { core::ptr::read_unaligned((&raw const self.storage).cast()) }
         })
+    }
+
+    /// The first bytes of the address as a `sockaddr_in6`, whatever the family: an IPv4
+    /// `sockaddr_in` sits at its start, and the kernel reads it back from there, so one type
+    /// holds the sender of either family for an answer by `sendto`.
+    pub fn in6_room(&self) -> libc::sockaddr_in6 {
+        // SAFETY: `storage` is plain old data larger than a `sockaddr_in6`.
+        unsafe { core::ptr::read_unaligned((&raw const self.storage).cast()) }
     }
 
     /// The port, for IPv4 and IPv6 addresses (host order).

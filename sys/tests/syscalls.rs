@@ -335,3 +335,38 @@ fn tcp_listen_accept4_and_a_non_blocking_connect_on_loopback() {
     drop(client);
     assert_eq!(io::read(accepted.fd(), &mut buf), Ok(0), "end of stream");
 }
+
+#[test]
+fn one_address_type_for_both_families_binds_and_answers() {
+    use sys::addr::Addr;
+    // Bind and send with IPv4 and IPv6 addresses held in a `sockaddr_in6`'s room.
+    for (domain, octets) in [
+        (libc::AF_INET, &[127, 0, 0, 1][..]),
+        (
+            libc::AF_INET6,
+            &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1][..],
+        ),
+    ] {
+        let addr = Addr::from_octets(octets).unwrap();
+        let server = net::socket(domain, libc::SOCK_DGRAM, 0).unwrap();
+        net::bind(server.fd(), &net::socket_address(&addr, 0, 0)).expect("bind");
+        let port = net::getsockname(server.fd()).unwrap().port().unwrap();
+        let client = net::socket(domain, libc::SOCK_DGRAM, 0).unwrap();
+        net::connect(client.fd(), &net::socket_address(&addr, port, 0)).expect("connect");
+        assert_eq!(
+            net::sendto::<libc::sockaddr_in>(client.fd(), b"ask", 0, None),
+            Ok(3)
+        );
+        let mut from = AnyAddress::new();
+        let mut buf = [0u8; 8];
+        assert_eq!(
+            net::recvfrom(server.fd(), &mut buf, 0, Some(&mut from)),
+            Ok(3)
+        );
+        // The answer goes back to the sender as the room holds it.
+        let sender = from.in6_room();
+        assert_eq!(net::sendto(server.fd(), b"answer", 0, Some(&sender)), Ok(6));
+        assert_eq!(io::read(client.fd(), &mut buf), Ok(6));
+        assert_eq!(&buf[..6], b"answer");
+    }
+}
