@@ -197,14 +197,17 @@ mod tests {
     #[test]
     fn the_checked_in_budgets_respect_the_ceilings() {
         // The issues' ceilings for big-endian MIPS: budgets may move, never above these. The
-        // one exception, routes (ceiling 12 KiB), is decided and explained in budgets.txt and
-        // routes/README.md; its limit here is its budget then, so that it cannot grow unseen.
+        // two exceptions, routes (ceiling 12 KiB) and dns54 (32 KiB), are decided and
+        // explained in budgets.txt and their READMEs; their limits here are their budgets
+        // then, so that they cannot grow unseen.
         let ceilings = [
             ("libpacketmark.so", 3072),
             ("routes", 27_072),
-            ("dns54", 32 * 1024),
+            ("dns54", 36_352),
         ];
-        assert!(include_str!("../budgets.txt").contains("routes ships at 27,000 B"));
+        let said = include_str!("../budgets.txt");
+        assert!(said.contains("routes ships at 27,000 B"));
+        assert!(said.contains("dns54 ships at 36,296 B"));
         let budgets = parse_budgets(include_str!("../budgets.txt")).unwrap();
         for (file, ceiling) in ceilings {
             let budget = budgets

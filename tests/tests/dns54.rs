@@ -944,10 +944,10 @@ fn ten_times_the_capacity_is_refused_not_lost_and_leaves_nothing_behind() {
     let soak = dns54_with(&netns, &scratch, &["--server", "127.0.0.3"]);
     wait_for_dns54(&netns);
     let idle = open_descriptors(soak.0.id());
-    let counts = flood(&netns, 100_000, 100, 2000);
+    let counts = flood(&netns, 1_000_000, 100, 2000);
     assert_eq!(
         (counts["genuine"], counts["lost"]),
-        (100_000, 0),
+        (1_000_000, 0),
         "{counts:?}"
     );
     std::thread::sleep(Duration::from_millis(300));
