@@ -1,7 +1,8 @@
 //! Messages as dns54 reads them, from clients and from upstream: any bytes are classified,
 //! answered locally or forwarded without a panic; what parses as a question is the same
 //! question as itself; and the forwarder, given the bytes as a query and then as the reply
-//! on the socket it was sent on, answers the client at most once and leaks nothing.
+//! on the socket it was sent on, answers the client at most once and leaks nothing, over a
+//! datagram or (an odd first byte) a stream.
 #![no_main]
 
 use dns54::forward::{Config, Failure, Forwarder, Io, Random};
@@ -15,7 +16,12 @@ struct Record {
 }
 
 impl Io<u8> for Record {
-    fn open(&mut self, _socket: usize, _server: usize) -> Result<(), Failure> {
+    fn open(
+        &mut self,
+        _socket: usize,
+        _server: usize,
+        _stream: Option<&u8>,
+    ) -> Result<(), Failure> {
         Ok(())
     }
     fn send(&mut self, socket: usize, message: &[u8]) -> Result<(), Failure> {
@@ -52,7 +58,11 @@ fuzz_target!(|data: &[u8]| {
     let mut forwarder: Box<Forwarder<u8, 4>> = Box::new(Forwarder::new(Config::default(), 0));
     let mut io = Record::default();
     forwarder.set_servers(1, &mut io);
-    forwarder.query(0, 1, data, &mut io, &mut Fixed);
+    if data.first().is_some_and(|b| b & 1 == 1) {
+        forwarder.stream_query(0, 1, data, &mut io, &mut Fixed);
+    } else {
+        forwarder.query(0, 1, data, &mut io, &mut Fixed);
+    }
     if let Some((socket, sent)) = io.sent.take() {
         // The same bytes as the reply, with the ID the forwarder chose.
         let mut reply = data.to_vec();
