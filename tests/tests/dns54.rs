@@ -297,6 +297,9 @@ fn queries_leave_marked_and_never_unmarked() {
             &["--server", WAN_ONLY_UPSTREAM, "--mark", "1"],
         );
         ask_until(&netns, "127.0.0.1", "A", "192.0.2.7", long);
+        // Over TCP too: the upstream connection carries the mark from its first packet.
+        let tcp = dig_with(&netns, "127.0.0.1", "example.test", "A", &["+tcp"]);
+        assert!(tcp.contains("IN\tA\t192.0.2.7"), "{tcp}");
     }
     {
         // Unmarked, the kernel refuses the query (the namespace's `prohibit` rule).
@@ -308,6 +311,8 @@ fn queries_leave_marked_and_never_unmarked() {
         );
         let (report, _) = ask_until(&netns, "127.0.0.1", "A", "status: SERVFAIL", long);
         assert!(!report.contains("192.0.2.7"), "{report}");
+        let tcp = dig_with(&netns, "127.0.0.1", "example.test", "A", &["+tcp"]);
+        assert!(tcp.contains("status: SERVFAIL"), "{tcp}");
     }
     // Now unmarked packets have a way to the same upstream, a decoy, and nft counts them.
     netns.run_ok(&["ip", "rule", "del", "pref", "3"]);
@@ -516,6 +521,8 @@ fn the_mips_build_answers_under_qemu() {
     for server in ["127.0.0.1", "::1"] {
         let (report, _) = ask_until(&netns, server, "A", "192.0.2.7", Duration::from_secs(10));
         assert!(report.contains("status: NOERROR"), "{report}");
+        let tcp = dig_with(&netns, server, "example.test", "A", &["+tcp"]);
+        assert!(tcp.contains("IN\tA\t192.0.2.7"), "over TCP: {tcp}");
     }
 }
 
@@ -1142,4 +1149,52 @@ fn over_tcp_a_refused_connection_moves_to_the_next_server() {
         "{:?}",
         start.elapsed()
     );
+}
+
+/// Client connections are a fixed table: of nine connections opened, eight are kept and the
+/// ninth is closed at once; connections that move no bytes are closed after 10 s.
+#[test]
+fn tcp_connections_are_bounded_and_closed_when_idle() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-tcp-idle");
+    let _upstream = upstream(&netns, "127.0.0.2");
+    let dns54 = dns54(&netns, &scratch, &program(), &["--server", "127.0.0.2"]);
+    let pid = dns54.0.id();
+    wait_for_dns54(&netns);
+    // Descriptors apart from the upstream sockets, whose number moves with their lifetime.
+    let steady = || {
+        let line = counters(&scratch, pid);
+        let upstream = counter(&line, "upstream-sockets") as usize;
+        (line, open_descriptors(pid) - upstream)
+    };
+    let (_, idle) = steady();
+    // bash holds nine connections open and reports, for each, whether it was closed on it.
+    let script = format!(
+        "for i in $(seq 9); do exec {{fd}}<>/dev/tcp/127.0.0.1/{PORT}; fds=\"$fds $fd\"; done; \
+         sleep 0.5; for fd in $fds; do \
+         if timeout 0.2 head -c 1 <&$fd >/dev/null; then echo closed; else echo open; fi; done; \
+         sleep 30"
+    );
+    let holder = Running(
+        netns
+            .command("bash")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(scratch.path("connections")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(2_500));
+    let said = std::fs::read_to_string(scratch.path("connections")).unwrap();
+    let closed = said.lines().filter(|l| *l == "closed").count();
+    assert_eq!((said.lines().count(), closed), (9, 1), "{said}");
+    let (line, descriptors) = steady();
+    assert_eq!(counter(&line, "tcp-connections"), 8, "{line}");
+    assert_eq!(descriptors, idle + 8);
+    // Ten seconds without a byte, and the connections are gone, though bash holds them.
+    std::thread::sleep(Duration::from_millis(9_000));
+    let (line, descriptors) = steady();
+    assert_eq!(counter(&line, "tcp-connections"), 0, "{line}");
+    assert_eq!(descriptors, idle);
+    drop(holder);
 }
