@@ -116,6 +116,12 @@ pub const TOOLS: &[Tool] = &[
         why: "the real DNS forwarder the tests preload into and compare with",
     },
     Tool {
+        program: "bash",
+        package: "bash",
+        need: Need::Test,
+        why: "holds TCP connections open to dns54 (its /dev/tcp) in the connection-limit test",
+    },
+    Tool {
         program: "dig",
         package: "bind9-dnsutils",
         need: Need::Test,
