@@ -12,17 +12,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static int read_all(int fd, unsigned char *buf, size_t len) {
-    while (len > 0) {
-        ssize_t n = read(fd, buf, len);
-        if (n <= 0) {
-            return -1;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
+#include "read_all.h"
 
 int main(int argc, char **argv) {
     if (argc < 4) {

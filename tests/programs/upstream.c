@@ -22,6 +22,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "read_all.h"
+
 static int bound_as(const char *address, int port, int kind) {
     int fd = socket(AF_INET, kind, 0);
     int one = 1;
@@ -107,18 +109,6 @@ static size_t respond(const char *mode, int tcp, const unsigned char *query, siz
         reply[7] = 0;
     }
     return n;
-}
-
-static int read_all(int fd, unsigned char *buf, size_t len) {
-    while (len > 0) {
-        ssize_t n = read(fd, buf, len);
-        if (n <= 0) {
-            return -1;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 /* One TCP connection: queries one after the other until the asker closes it. */
