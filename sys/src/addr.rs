@@ -1,7 +1,7 @@
 //! IP addresses and prefixes as `ip` and resolv.conf write them: pure functions over the
 //! text's bytes, for every tool of the project.
 
-use crate::text::has_byte;
+use crate::text::{has_byte, parse_decimal};
 
 /// An address family, with the numbers the kernel uses for it.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -187,17 +187,6 @@ fn hex_digit(byte: u8) -> Option<u8> {
     }
 }
 
-/// A plain decimal number: digits only, at most `u32::MAX`.
-pub fn parse_decimal(text: &[u8]) -> Option<u32> {
-    if text.is_empty() {
-        return None;
-    }
-    text.iter().try_fold(0u32, |value, &byte| {
-        let digit = byte.checked_sub(b'0').filter(|d| *d < 10)?;
-        value.checked_mul(10)?.checked_add(u32::from(digit))
-    })
-}
-
 /// Writes an address as `ip` shows it: dotted quad, or IPv6 groups with the longest run of
 /// two or more zero groups as `::`.
 pub fn write(addr: &Addr, line: &mut crate::io::Line) {
@@ -355,14 +344,5 @@ mod tests {
             write(&parse_addr(text.as_bytes()).unwrap(), &mut line);
             assert_eq!(line.as_bytes(), text.as_bytes(), "{text}");
         }
-    }
-
-    #[test]
-    fn decimal_numbers() {
-        assert_eq!(parse_decimal(b"0"), Some(0));
-        assert_eq!(parse_decimal(b"4294967295"), Some(u32::MAX));
-        assert_eq!(parse_decimal(b"4294967296"), None);
-        assert_eq!(parse_decimal(b"-1"), None);
-        assert_eq!(parse_decimal(b""), None);
     }
 }

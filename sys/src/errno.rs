@@ -55,6 +55,9 @@ errnos!(
     ESRCH,
     EINPROGRESS,
     ECONNRESET,
+    ENOTDIR,
+    E2BIG,
+    ENOEXEC,
 );
 
 impl Errno {

@@ -70,26 +70,29 @@ impl Args {
 
     /// The value of environment variable `name`, if it is set.
     pub fn env(&self, name: &[u8]) -> Option<&'static [u8]> {
+        self.environment().find_map(|var| {
+            var.to_bytes()
+                .strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix(b"="))
+        })
+    }
+
+    /// The environment's entries (`NAME=value`), in order.
+    pub fn environment(&self) -> impl Iterator<Item = &'static CStr> + '_ {
         // SAFETY: `envp` follows `argv`'s NULL and is itself a NULL-terminated array of
         // NUL-terminated strings that live until exit.
         let mut entry = unsafe { self.argv.add(self.argc + 1) };
-        loop {
+        core::iter::from_fn(move || {
             // SAFETY: `entry` has not passed the terminating NULL yet.
             let ptr = unsafe { *entry };
             if ptr.is_null() {
                 return None;
             }
-            // SAFETY: a non-NULL `envp` entry is a live NUL-terminated string.
-            let var = unsafe { CStr::from_ptr(ptr.cast()).to_bytes() };
-            if let Some(value) = var
-                .strip_prefix(name)
-                .and_then(|rest| rest.strip_prefix(b"="))
-            {
-                return Some(value);
-            }
             // SAFETY: the array continues up to and including its NULL.
             entry = unsafe { entry.add(1) };
-        }
+            // SAFETY: a non-NULL `envp` entry is a live NUL-terminated string.
+            Some(unsafe { CStr::from_ptr(ptr.cast()) })
+        })
     }
 }
 

@@ -37,6 +37,18 @@ pub fn parse_u32(text: &[u8]) -> Option<u32> {
     Some(value)
 }
 
+/// A plain decimal number, as addresses, prefixes and IDs are written: digits only, at most
+/// `u32::MAX`.
+pub fn parse_decimal(text: &[u8]) -> Option<u32> {
+    if text.is_empty() {
+        return None;
+    }
+    text.iter().try_fold(0u32, |value, &byte| {
+        let digit = byte.checked_sub(b'0').filter(|d| *d < 10)?;
+        value.checked_mul(10)?.checked_add(u32::from(digit))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -92,5 +104,14 @@ mod tests {
         ] {
             assert_eq!(parse_u32(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn decimal_numbers() {
+        assert_eq!(parse_decimal(b"0"), Some(0));
+        assert_eq!(parse_decimal(b"4294967295"), Some(u32::MAX));
+        assert_eq!(parse_decimal(b"4294967296"), None);
+        assert_eq!(parse_decimal(b"-1"), None);
+        assert_eq!(parse_decimal(b""), None);
     }
 }

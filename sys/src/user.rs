@@ -44,9 +44,21 @@ pub fn passwd_entry(passwd: &[u8], name: &[u8]) -> Option<Ids> {
             return None;
         }
         let _password = fields.next()?;
-        let uid = text::parse_u32(fields.next()?)?;
-        let gid = text::parse_u32(fields.next()?)?;
+        let uid = text::parse_decimal(fields.next()?)?;
+        let gid = text::parse_decimal(fields.next()?)?;
         Some(Ids { uid, gid })
+    })
+}
+
+/// Finds group `name` in the text of `/etc/group` (`name:password:gid:members`): its ID.
+pub fn group_id(group: &[u8], name: &[u8]) -> Option<u32> {
+    group.split(|&b| b == b'\n').find_map(|line| {
+        let mut fields = line.split(|&b| b == b':');
+        if fields.next()? != name {
+            return None;
+        }
+        let _password = fields.next()?;
+        text::parse_decimal(fields.next()?)
     })
 }
 
@@ -151,6 +163,21 @@ mod tests {
         assert_eq!(passwd_entry(passwd, b"dns"), None);
         assert_eq!(passwd_entry(b"broken:x:abc:1:\n", b"broken"), None);
         assert_eq!(passwd_entry(b"short:x:1\n", b"short"), None);
+        assert_eq!(
+            passwd_entry(b"hex:x:0x1:1:\n", b"hex"),
+            None,
+            "IDs are decimal"
+        );
+    }
+
+    #[test]
+    fn groups_are_found_in_group() {
+        let group = b"root:x:0:\nnogroup:x:65534:\ngluon-mesh-vpn:x:800:\nbroken\n";
+        assert_eq!(group_id(group, b"gluon-mesh-vpn"), Some(800));
+        assert_eq!(group_id(group, b"root"), Some(0));
+        assert_eq!(group_id(group, b"gluon"), None, "a prefix is not a name");
+        assert_eq!(group_id(group, b"broken"), None);
+        assert_eq!(group_id(group, b"missing"), None);
     }
 
     #[test]
