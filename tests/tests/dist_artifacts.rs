@@ -4,7 +4,7 @@ use integration_tests::{TARGETS, Target, command_for, dist_dir, output};
 use object::read::elf::{ElfFile32, FileHeader, ProgramHeader};
 use object::{Endian, Endianness, Object, elf};
 
-const PROGRAMS: &[&str] = &["dns54", "routes"];
+const PROGRAMS: &[&str] = &["dns54", "routes", "viawan"];
 const LIBRARY: &str = "libpacketmark.so";
 const DROPPED: &[&str] = &[".pdr", ".comment", ".eh_frame"];
 

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 const USAGE: &str = "Usage: cargo xtask <task> [--verbose]
 
 Tasks:
-  dist    build dns54, routes and libpacketmark.so for every router target into
+  dist    build dns54, routes, viawan and libpacketmark.so for every router target into
           target/dist/<target>/ (shipped) and target/dist/<target>/unstripped/, then
           print the size table (files over budget are marked; `test` fails on them)
   size [OPTIONS]

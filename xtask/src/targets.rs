@@ -25,7 +25,7 @@ pub const CHECK_ONLY_TARGETS: &[&str] =
     &["aarch64-unknown-linux-musl", "arm-unknown-linux-musleabi"];
 
 /// The shipped static programs (crate name = file name).
-pub const PROGRAMS: &[&str] = &["dns54", "routes"];
+pub const PROGRAMS: &[&str] = &["dns54", "routes", "viawan"];
 
 /// The preload library: crate name and installed file name.
 pub const PRELOAD_CRATE: &str = "packetmark";

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// Crates whose tests also run on big-endian MIPS under qemu: the syscall layer and the pure
 /// logic (codecs, parsers), where byte order bites.
-const QEMU_TEST_CRATES: &[&str] = &["sys", "packetmark", "routes", "dns54"];
+const QEMU_TEST_CRATES: &[&str] = &["sys", "packetmark", "routes", "dns54", "viawan"];
 
 const MIPS: &str = "mips-unknown-linux-musl";
 

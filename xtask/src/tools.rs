@@ -158,6 +158,12 @@ pub const TOOLS: &[Tool] = &[
         why: "sets up the network namespaces of the tests",
     },
     Tool {
+        program: "setpriv",
+        package: "util-linux",
+        need: Need::Test,
+        why: "runs viawan as an unprivileged user in its test",
+    },
+    Tool {
         program: "unshare",
         package: "util-linux",
         need: Need::Test,

@@ -1,0 +1,140 @@
+//! viawan: runs a command with the mesh VPN's group and the marking preload, so that its DNS
+//! and its packets use the WAN (see `launch.rs` for the rules, which are pure). Here: the
+//! group from /etc/group, the new environment, and the search of `PATH`.
+#![no_std]
+#![no_main]
+
+use sys::io::Fd;
+use sys::process::{CStrings, execve};
+use sys::rt::{Args, Cli};
+use sys::text::has_byte;
+use sys::{Errno, fs, user};
+use viawan::launch::{self, Entry};
+
+const CLI: Cli = Cli {
+    name: "viawan",
+    version: env!("CARGO_PKG_VERSION"),
+    usage: "Usage: viawan [--group gluon-mesh-vpn] [--preload /usr/lib/libpacketmark.so]
+              [--] COMMAND [ARG]...
+Runs COMMAND in the group (its DNS goes to the WAN resolver on port 54) with the preload
+and mark 1 (its packets take the WAN). Exit status: COMMAND's; 125 viawan failed, 126
+COMMAND cannot run, 127 not found, 2 usage.
+",
+};
+
+/// Exit statuses as env(1) and the shells give them.
+const FAILED: u8 = 125;
+const CANNOT_RUN: u8 = 126;
+const NOT_FOUND: u8 = 127;
+
+/// The most arguments and environment entries passed on.
+const MAX_STRINGS: usize = 512;
+/// The longest `LD_PRELOAD` entry viawan writes, and the longest path it tries in `PATH`.
+const MAX_TEXT: usize = 1024;
+
+sys::entry!(main);
+
+fn main(args: Args) -> u8 {
+    if let Some(status) = CLI.help_or_version(&args) {
+        return status;
+    }
+    let request = match launch::parse(|index| args.get(index + 1)) {
+        Ok(request) => request,
+        Err(err) => {
+            CLI.usage_error(&[err.message.as_bytes(), b" '", err.word, b"'"]);
+            return 2;
+        }
+    };
+    if let Err(status) = take_group(request.group) {
+        return status;
+    }
+    // The caller's environment, without what viawan sets itself.
+    let mut environment: CStrings<'_, MAX_STRINGS> = CStrings::new();
+    let (mut callers, mut path) = (&b""[..], launch::DEFAULT_PATH);
+    let mut room = true;
+    for variable in args.environment() {
+        match launch::entry(variable.to_bytes()) {
+            Entry::Preload(list) => callers = list,
+            Entry::Mark => {}
+            Entry::Path(list) => {
+                path = list;
+                room &= environment.push(variable);
+            }
+            Entry::Other => room &= environment.push(variable),
+        }
+    }
+    let mut text = [0u8; MAX_TEXT];
+    let mut space = [0u8; MAX_TEXT + 1];
+    let preload = launch::preload_entry(request.preload, callers, &mut text)
+        .and_then(|len| fs::path(&text[..len], &mut space).ok());
+    let Some(preload) = preload else {
+        return fail(b"LD_PRELOAD too long", b"", None);
+    };
+    room &= environment.push(preload) && environment.push(launch::MARK_ENTRY);
+    let first = 1 + request.command;
+    let mut arguments: CStrings<'_, MAX_STRINGS> = CStrings::new();
+    for index in first..args.len() {
+        room &= args.get_cstr(index).is_some_and(|arg| arguments.push(arg));
+    }
+    let (true, Some(command), Some(name)) = (room, args.get_cstr(first), args.get(first)) else {
+        return fail(b"too many arguments or environment variables", b"", None);
+    };
+    if has_byte(name, b'/') {
+        let errno = execve(command, &arguments, &environment);
+        return cannot_run(name, errno);
+    }
+    // A name alone: the first of PATH's directories that has it, as the shells look. A file
+    // found but not executable does not stop the search, as in the shells.
+    let mut found = Errno::ENOENT;
+    let mut candidate = [0u8; MAX_TEXT];
+    let mut candidate_space = [0u8; MAX_TEXT + 1];
+    for directory in path.split(|&b| b == b':') {
+        let path = launch::candidate(directory, name, &mut candidate)
+            .and_then(|len| fs::path(&candidate[..len], &mut candidate_space).ok());
+        let Some(path) = path else {
+            continue;
+        };
+        match execve(path, &arguments, &environment) {
+            Errno::ENOENT | Errno::ENOTDIR => {}
+            Errno::EACCES => found = Errno::EACCES,
+            errno => return cannot_run(name, errno),
+        }
+    }
+    cannot_run(name, found)
+}
+
+/// Makes `group` (a name in /etc/group, or a number) the primary group; a status if not.
+#[inline(never)]
+fn take_group(group: &[u8]) -> Result<(), u8> {
+    let mut group_file = [0u8; 4096];
+    // Missing or unreadable: only a number names a group then.
+    let len = fs::read_to(c"/etc/group", &mut group_file).unwrap_or(0);
+    let Some(gid) = launch::group_id(&group_file[..len], group) else {
+        return Err(fail(b"no such group in /etc/group: ", group, None));
+    };
+    user::set_gid(gid).map_err(|errno| fail(b"cannot take the group ", group, Some(errno)))
+}
+
+/// `viawan: COMMAND: why`; status 127 if it is not there, else 126.
+fn cannot_run(name: &[u8], errno: Errno) -> u8 {
+    if errno == Errno::ENOENT {
+        fail(name, b": not found", None);
+        return NOT_FOUND;
+    }
+    fail(name, b": cannot run", Some(errno));
+    CANNOT_RUN
+}
+
+/// `viawan: WHAT WORD[: why]` on standard error, in one write; status 125.
+fn fail(what: &[u8], word: &[u8], errno: Option<Errno>) -> u8 {
+    let why: &[u8] = match errno {
+        None => b"",
+        Some(Errno::EPERM) => b": operation not permitted (needs root)",
+        Some(Errno::EACCES) => b": permission denied",
+        Some(Errno::ENOEXEC) => b": not an executable",
+        Some(_) => b": error",
+    };
+    // Nothing is left to do if standard error is gone.
+    let _ = sys::io::writev(Fd::STDERR, &[b"viawan: ", what, word, why, b"\n"]);
+    FAILED
+}
