@@ -158,6 +158,18 @@ pub const TOOLS: &[Tool] = &[
         why: "sets up the network namespaces of the tests",
     },
     Tool {
+        program: "iptables-restore",
+        package: "iptables",
+        need: Need::Test,
+        why: "loads the firewall3 rules the packages ship, in their test",
+    },
+    Tool {
+        program: "ip6tables-restore",
+        package: "iptables",
+        need: Need::Test,
+        why: "loads the firewall3 IPv6 rules the packages ship, in their test",
+    },
+    Tool {
         program: "setpriv",
         package: "util-linux",
         need: Need::Test,

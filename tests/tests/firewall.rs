@@ -1,0 +1,244 @@
+//! The firewall rules the packages ship (`packaging/openwrt/files/`), loaded with the real nft
+//! (firewall4) into a namespace the test makes, as root, around dns54, viawan and two dnsmasq
+//! servers: the node's resolver on 127.0.0.1:53 and ::1 (the mesh's, as on a node) and the
+//! WAN's upstream that dns54 asks. The group name the rules use, gluon-mesh-vpn, is given to
+//! /etc/group in a mount namespace of each command that needs it.
+
+use integration_tests::{Netns, Running, Scratch, dist_dir, dnsmasq, output};
+use std::path::PathBuf;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+const X86: &str = "x86_64-unknown-linux-musl";
+
+fn nft_rules() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../packaging/openwrt/files/usr/share/nftables.d/ruleset-post/gluon-wan-tools.nft")
+}
+
+fn dist(file: &str) -> String {
+    dist_dir(X86).join(file).to_string_lossy().into_owned()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs `argv` in `netns`, in a mount namespace whose /etc/group also names gluon-mesh-vpn
+/// (gid 800), as a Gluon node's does.
+fn with_vpn_group(netns: &Netns, scratch: &Scratch, argv: &[&str]) -> Output {
+    let group = scratch.path("group");
+    let mut file = String::from("gluon-mesh-vpn:x:800:\n");
+    file += &std::fs::read_to_string("/etc/group").unwrap();
+    std::fs::write(&group, file).unwrap();
+    output(
+        netns
+            .command("unshare")
+            .args(["--mount", "--", "sh", "-c"])
+            .arg("mount --bind \"$0\" /etc/group && exec \"$@\"")
+            .arg(&group)
+            .args(argv),
+    )
+}
+
+/// What `dig` answers at `server` for example.test, with `options`, run as `prefix` says.
+fn look_up(
+    netns: &Netns,
+    scratch: &Scratch,
+    prefix: &[&str],
+    server: &str,
+    options: &[&str],
+) -> String {
+    let server = format!("@{server}");
+    let mut argv: Vec<&str> = prefix.to_vec();
+    argv.extend([
+        "dig",
+        "+time=1",
+        "+tries=1",
+        "+short",
+        &server,
+        "example.test",
+    ]);
+    argv.extend(options);
+    let out = if prefix.is_empty() {
+        netns.run(&argv)
+    } else {
+        with_vpn_group(netns, scratch, &argv)
+    };
+    text(&out.stdout).trim().to_string()
+}
+
+/// Which firewall's rules are loaded.
+#[derive(Clone, Copy)]
+enum Firewall {
+    /// firewall4's nftables table.
+    Nftables,
+    /// firewall3's iptables-restore files, IPv4 and IPv6.
+    Iptables,
+}
+
+/// The packets the fail-closed rule has dropped (IPv4 and IPv6).
+fn dropped(netns: &Netns, firewall: Firewall) -> u64 {
+    match firewall {
+        Firewall::Nftables => {
+            let chain = netns.run_ok(&[
+                "nft",
+                "list",
+                "chain",
+                "inet",
+                "gluon_wan_tools",
+                "wan_only",
+            ]);
+            let after = chain
+                .split("counter packets ")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{chain}"));
+            after.split_whitespace().next().unwrap().parse().unwrap()
+        }
+        Firewall::Iptables => ["iptables", "ip6tables"]
+            .iter()
+            .map(|tool| {
+                let chain = netns.run_ok(&[tool, "-L", "gluon_wan_only", "-v", "-n", "-x"]);
+                let drop = chain
+                    .lines()
+                    .find(|l| l.contains("DROP"))
+                    .unwrap_or_else(|| panic!("{chain}"));
+                drop.split_whitespace()
+                    .next()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap()
+            })
+            .sum(),
+    }
+}
+
+/// The node: loopback with the WAN upstream's address, a mesh and a WAN device with a network
+/// behind each, the node's resolver (the mesh's answer, 192.0.2.66), the WAN's upstream
+/// (192.0.2.7) and dns54 on port 54 asking it; then `firewall`'s rules. Asserts what the
+/// rules must do.
+fn the_rules_hold(firewall: Firewall, scratch_name: &str) {
+    let netns = Netns::as_root();
+    let scratch = Scratch::new(scratch_name);
+    for argv in [
+        &["ip", "addr", "add", "127.0.0.2/8", "dev", "lo"][..],
+        &[
+            "ip", "link", "add", "mesh0", "type", "veth", "peer", "name", "mesh1",
+        ],
+        &[
+            "ip", "link", "add", "br-wan", "type", "veth", "peer", "name", "wan1",
+        ],
+        &["ip", "addr", "add", "10.99.0.1/24", "dev", "mesh0"],
+        &["ip", "addr", "add", "10.98.0.1/24", "dev", "br-wan"],
+        &["ip", "link", "set", "mesh0", "up"],
+        &["ip", "link", "set", "mesh1", "up"],
+        &["ip", "link", "set", "br-wan", "up"],
+        &["ip", "link", "set", "wan1", "up"],
+    ] {
+        netns.run_ok(argv);
+    }
+    let _mesh_resolver = dnsmasq(
+        &netns,
+        &[],
+        &[
+            "--listen-address=127.0.0.1,::1",
+            "--bind-interfaces",
+            "--port=53",
+            "--address=/example.test/192.0.2.66",
+        ],
+    );
+    let _wan_upstream = dnsmasq(
+        &netns,
+        &[],
+        &[
+            "--listen-address=127.0.0.2",
+            "--bind-interfaces",
+            "--port=53",
+            "--address=/example.test/192.0.2.7",
+        ],
+    );
+    let _dns54 = Running(
+        netns
+            .command(&dist("dns54"))
+            .args(["--server", "127.0.0.2", "--port", "54"])
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let files = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../packaging/openwrt/files");
+    let loads: Vec<Vec<String>> = match firewall {
+        Firewall::Nftables => vec![vec![
+            "nft".into(),
+            "-f".into(),
+            nft_rules().to_string_lossy().into(),
+        ]],
+        Firewall::Iptables => ["iptables-restore", "ip6tables-restore"]
+            .iter()
+            .zip(["ipv4", "ipv6"])
+            .map(|(tool, family)| {
+                let file = files.join(format!("usr/share/gluon-wan-tools/firewall3.{family}"));
+                vec![
+                    tool.to_string(),
+                    "--noflush".into(),
+                    file.to_string_lossy().into(),
+                ]
+            })
+            .collect(),
+    };
+    for load in &loads {
+        let argv: Vec<&str> = load.iter().map(String::as_str).collect();
+        let loaded = with_vpn_group(&netns, &scratch, &argv);
+        assert!(
+            loaded.status.success(),
+            "{argv:?}: {}",
+            text(&loaded.stderr)
+        );
+    }
+    // Wait until both resolvers answer.
+    let start = Instant::now();
+    while look_up(&netns, &scratch, &[], "127.0.0.2", &[]) != "192.0.2.7"
+        || look_up(&netns, &scratch, &[], "127.0.0.1", &[]) != "192.0.2.66"
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the resolvers did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (viawan, preload) = (dist("viawan"), dist("libpacketmark.so"));
+    let vpn: &[&str] = &[&viawan, "--preload", &preload];
+    for server in ["127.0.0.1", "::1"] {
+        for transport in [&[][..], &["+tcp"]] {
+            // Anyone else asks the node's resolver; the VPN's group gets the WAN's answer.
+            assert_eq!(
+                look_up(&netns, &scratch, &[], server, transport),
+                "192.0.2.66"
+            );
+            assert_eq!(
+                look_up(&netns, &scratch, vpn, server, transport),
+                "192.0.2.7",
+                "{server} {transport:?}"
+            );
+        }
+    }
+    assert_eq!(dropped(&netns, firewall), 0);
+    // A marked packet bound for the mesh is dropped; for the WAN it leaves (nobody answers
+    // there); an unmarked one for the mesh leaves too.
+    look_up(&netns, &scratch, vpn, "10.99.0.2", &[]);
+    let after_mesh = dropped(&netns, firewall);
+    assert!(after_mesh >= 1, "{after_mesh}");
+    look_up(&netns, &scratch, vpn, "10.98.0.2", &[]);
+    look_up(&netns, &scratch, &[], "10.99.0.2", &[]);
+    assert_eq!(dropped(&netns, firewall), after_mesh);
+}
+
+#[test]
+fn nftables_send_the_vpn_groups_dns_to_port_54_and_keep_marked_packets_off_the_mesh() {
+    the_rules_hold(Firewall::Nftables, "firewall-nft");
+}
+
+#[test]
+fn iptables_do_the_same_for_firewall3() {
+    the_rules_hold(Firewall::Iptables, "firewall-iptables");
+}
