@@ -56,6 +56,20 @@ pub fn dist_dir(triple: &str) -> PathBuf {
     dir
 }
 
+/// The packages of OpenWrt architecture `arch` and the public key their index is signed with
+/// (`cargo xtask test` passes `GWT_PACKAGE_DIR` and `GWT_PACKAGE_KEY`).
+pub fn package_dir(arch: &str) -> (PathBuf, PathBuf) {
+    let dir = passed_or_default("GWT_PACKAGE_DIR", "target/packages").join(arch);
+    let key = passed_or_default("GWT_PACKAGE_KEY", "target/package-test-key/key.pub");
+    assert!(
+        dir.is_dir() && key.is_file(),
+        "{} or {} is missing: run `cargo xtask test`",
+        dir.display(),
+        key.display()
+    );
+    (dir, key)
+}
+
 /// A command that runs `program` of `target`: through its qemu, or natively.
 pub fn command_for(target: &Target, program: &std::path::Path) -> Command {
     match target.qemu {

@@ -4,6 +4,7 @@ mod bench;
 mod cmd;
 mod dist;
 mod fresh_check;
+mod package;
 mod playbook;
 mod setup;
 mod targets;
@@ -18,6 +19,10 @@ Tasks:
   dist    build dns54, routes, viawan and libpacketmark.so for every router target into
           target/dist/<target>/ (shipped) and target/dist/<target>/unstripped/, then
           print the size table (files over budget are marked; `test` fails on them)
+  package [--key SECRET_KEY]
+          `dist`, then OpenWrt .ipk packages of its files for every OpenWrt package
+          architecture in target/packages/<arch>/, with the Packages index (gzipped, and
+          signed with the signify-openbsd/usign key when --key names one)
   size [OPTIONS]
           the size report of target/dist against size-report/budgets.txt and
           size-report/baseline.txt; OPTIONS go to size-report (`--update-baseline` accepts
@@ -60,7 +65,7 @@ fn main() -> ExitCode {
     // Every task but `size` (whose options go to size-report) takes only `--verbose`, after
     // `bench`'s benchmark name.
     let options = match task {
-        Some("size" | "fuzz") => &[][..],
+        Some("size" | "fuzz" | "package") => &[][..],
         Some("bench") => rest.get(1..).unwrap_or_default(),
         _ => rest,
     };
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
     let result = match task {
         Some("dist") => dist::dist(),
         Some("size") => dist::size(rest),
+        Some("package") => package::package(rest),
         Some("test") => test::test(),
         Some("bench") => match rest.first().map(String::as_str) {
             Some(what @ ("packetmark" | "routes" | "dns")) => bench::bench(what),

@@ -20,6 +20,14 @@ pub const DIST_TARGETS: &[Target] = &[
     },
 ];
 
+/// The OpenWrt package architectures each dist target serves (opkg matches them by name):
+/// a 24Kc build runs on the 74Kc too, which Gluon's ramips-mt7621 images use.
+pub const OPENWRT_ARCHITECTURES: &[(&str, &[&str])] = &[
+    ("mips-unknown-linux-musl", &["mips_24kc"]),
+    ("mipsel-unknown-linux-musl", &["mipsel_24kc", "mipsel_74kc"]),
+    ("x86_64-unknown-linux-musl", &["x86_64"]),
+];
+
 /// Targets the runtime crate is also checked for (compiled, linted, not shipped).
 pub const CHECK_ONLY_TARGETS: &[&str] =
     &["aarch64-unknown-linux-musl", "arm-unknown-linux-musleabi"];

@@ -232,6 +232,14 @@ pub fn test() -> Result {
     } else {
         tally.skip(size_check, "a dist build failed");
     }
+    let packages = "OpenWrt packages, the index signed with a key made for the test";
+    let package_key = root().join("target/package-test-key");
+    let packages_ok = if dist_ok {
+        tally.check(packages, || packages_with_a_test_key(&package_key))
+    } else {
+        tally.skip(packages, "a dist build failed");
+        false
+    };
 
     let mut sysroot = None;
     tally.check("MIPS soft-float musl sysroot", || {
@@ -257,12 +265,14 @@ pub fn test() -> Result {
         Ok(())
     });
     let integration = "integration tests (artifacts, namespaces, preload, routes)";
-    match (dist_ok, sysroot, size_report_binary) {
+    match (dist_ok && packages_ok, sysroot, size_report_binary) {
         (true, Some(sysroot), Some(size_report_binary)) => tally.cargo_test(
             integration,
             cargo()
                 .args(["test", "-p", "integration-tests"])
                 .env("GWT_DIST_DIR", root().join("target/dist"))
+                .env("GWT_PACKAGE_DIR", root().join("target/packages"))
+                .env("GWT_PACKAGE_KEY", package_key.join("key.pub"))
                 .env("GWT_SIZE_REPORT", size_report_binary)
                 .env("GWT_MIPS_SYSROOT", sysroot),
         ),
@@ -270,6 +280,23 @@ pub fn test() -> Result {
         _ => tally.skip(integration, "a build it needs failed"),
     }
     tally.finish()
+}
+
+/// Makes a signing key in `dir` (a new one each run: it signs nothing that leaves the
+/// machine) and builds the packages with it.
+fn packages_with_a_test_key(dir: &std::path::Path) -> Result {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    crate::cmd::run_quiet(
+        Command::new("signify-openbsd")
+            .args(["-G", "-n", "-c", "gluon-wan-tools test key", "-p"])
+            .arg(dir.join("key.pub"))
+            .arg("-s")
+            .arg(dir.join("key.sec")),
+    )?;
+    crate::package::build_packages(Some(&dir.join("key.sec")))
 }
 
 /// The fuzz targets (fuzz/fuzz_targets), each with its seed corpus in fuzz/corpus.

@@ -170,6 +170,42 @@ pub const TOOLS: &[Tool] = &[
         why: "loads the firewall3 IPv6 rules the packages ship, in their test",
     },
     Tool {
+        program: "signify-openbsd",
+        package: "signify-openbsd",
+        need: Need::Test,
+        why: "signs the packages' index with a usign-compatible key, and checks it",
+    },
+    Tool {
+        program: "sh",
+        package: "dash",
+        need: Need::Test,
+        why: "runs the pipelines of the package builder and the tests",
+    },
+    Tool {
+        program: "tar",
+        package: "tar",
+        need: Need::Test,
+        why: "makes and unpacks the .ipk packages as OpenWrt's ipkg-build does",
+    },
+    Tool {
+        program: "gzip",
+        package: "gzip",
+        need: Need::Test,
+        why: "compresses the .ipk packages and their index",
+    },
+    Tool {
+        program: "sha256sum",
+        package: "coreutils",
+        need: Need::Test,
+        why: "the SHA256sum of each package in the index",
+    },
+    Tool {
+        program: "find",
+        package: "findutils",
+        need: Need::Test,
+        why: "sets the modes of the packages' directories",
+    },
+    Tool {
         program: "setpriv",
         package: "util-linux",
         need: Need::Test,

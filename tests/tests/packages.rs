@@ -1,0 +1,235 @@
+//! The OpenWrt packages `cargo xtask test` builds and signs with a key of its own: unpacked
+//! with tar as opkg would, each one's layout, control fields, files, modes and owners; the
+//! index's entries against the files, and its signature, checked with signify-openbsd (the
+//! format of OpenWrt's usign).
+
+use integration_tests::{dist_dir, output, package_dir};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+/// Each OpenWrt package architecture and the dist target whose files it carries.
+const ARCHITECTURES: [(&str, &str); 4] = [
+    ("mips_24kc", "mips-unknown-linux-musl"),
+    ("mipsel_24kc", "mipsel-unknown-linux-musl"),
+    ("mipsel_74kc", "mipsel-unknown-linux-musl"),
+    ("x86_64", "x86_64-unknown-linux-musl"),
+];
+
+/// A file a package installs: its path, its mode as `tar -tv` shows it, and the file it must
+/// equal (`dist:` a dist file, `tree:` one of packaging/openwrt/files).
+type Installed = (&'static str, &'static str, &'static str);
+
+/// Each package, and what it installs.
+const CONTENTS: [(&str, &[Installed]); 5] = [
+    (
+        "gluon-wan-dns54",
+        &[("usr/sbin/dns54", "-rwxr-xr-x", "dist:dns54")],
+    ),
+    (
+        "gluon-wan-firewall",
+        &[
+            (
+                "usr/share/gluon-wan-tools/firewall3.ipv4",
+                "-rw-r--r--",
+                "tree:usr/share/gluon-wan-tools/firewall3.ipv4",
+            ),
+            (
+                "usr/share/gluon-wan-tools/firewall3.ipv6",
+                "-rw-r--r--",
+                "tree:usr/share/gluon-wan-tools/firewall3.ipv6",
+            ),
+            (
+                "usr/share/nftables.d/ruleset-post/gluon-wan-tools.nft",
+                "-rw-r--r--",
+                "tree:usr/share/nftables.d/ruleset-post/gluon-wan-tools.nft",
+            ),
+        ],
+    ),
+    (
+        "gluon-wan-packetmark",
+        &[(
+            "usr/lib/libpacketmark.so",
+            "-rwxr-xr-x",
+            "dist:libpacketmark.so",
+        )],
+    ),
+    (
+        "gluon-wan-routes",
+        &[("usr/sbin/routes", "-rwxr-xr-x", "dist:routes")],
+    ),
+    (
+        "gluon-wan-viawan",
+        &[("usr/sbin/viawan", "-rwxr-xr-x", "dist:viawan")],
+    ),
+];
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// `tar` with `args`, its output; it must succeed.
+fn tar(args: &[&str], input: Option<&Path>) -> Vec<u8> {
+    let mut cmd = Command::new("tar");
+    cmd.args(args);
+    if let Some(input) = input {
+        cmd.arg("-f").arg(input);
+    }
+    let out = output(&mut cmd);
+    assert!(out.status.success(), "tar {args:?}: {}", text(&out.stderr));
+    out.stdout
+}
+
+/// One member of a gzipped tar archive, as bytes (`tar -xzO`).
+fn member(archive: &Path, name: &str) -> Vec<u8> {
+    tar(&["-xzO", name], Some(archive))
+}
+
+/// The fields of a control file or an index entry.
+fn fields(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn every_package_unpacks_as_opkg_reads_it_and_installs_the_shipped_files() {
+    let scratch = integration_tests::Scratch::new("packages");
+    for (arch, triple) in ARCHITECTURES {
+        let (dir, _) = package_dir(arch);
+        for (name, files) in CONTENTS {
+            let ipk = dir.join(format!("{name}_0.1.0-r1_{arch}.ipk"));
+            // The outer archive: exactly these three members, owned by root, in this order.
+            let outer = text(&tar(&["-tvz", "--numeric-owner"], Some(&ipk)));
+            let members: Vec<&str> = outer
+                .lines()
+                .filter_map(|l| l.split_whitespace().last())
+                .collect();
+            assert_eq!(
+                members,
+                ["./debian-binary", "./data.tar.gz", "./control.tar.gz"],
+                "{outer}"
+            );
+            assert!(outer.lines().all(|l| l.contains(" 0/0 ")), "{outer}");
+            assert_eq!(member(&ipk, "./debian-binary"), b"2.0\n");
+
+            let unpacked = scratch.path(&format!("{arch}-{name}"));
+            std::fs::create_dir_all(&unpacked).unwrap();
+            let control_tar = unpacked.join("control.tar.gz");
+            let data_tar = unpacked.join("data.tar.gz");
+            std::fs::write(&control_tar, member(&ipk, "./control.tar.gz")).unwrap();
+            std::fs::write(&data_tar, member(&ipk, "./data.tar.gz")).unwrap();
+
+            let control = text(&member(&control_tar, "./control"));
+            let control = fields(&control);
+            assert_eq!(control["Package"], name);
+            assert_eq!(control["Version"], "0.1.0-r1");
+            assert_eq!(control["Architecture"], arch);
+            assert_eq!(control["License"], "BSD-2-Clause");
+            assert!(!control["Description"].is_empty());
+            // Installed-Size as ipkg-build counts it: the bytes of the uncompressed data.
+            let data = output(
+                Command::new("sh")
+                    .arg("-c")
+                    .arg(format!("gzip -dc < '{}' | wc -c", data_tar.display())),
+            );
+            assert_eq!(
+                control["Installed-Size"],
+                text(&data.stdout).trim(),
+                "{name} {arch}"
+            );
+
+            // The data: the files at their paths with their modes, owned by root, equal to
+            // what dist shipped.
+            let listing = text(&tar(&["-tvz", "--numeric-owner"], Some(&data_tar)));
+            let regular: Vec<(&str, &str, &str)> = listing
+                .lines()
+                .filter(|l| l.starts_with('-'))
+                .map(|l| {
+                    let words: Vec<&str> = l.split_whitespace().collect();
+                    (words[0], words[1], *words.last().unwrap())
+                })
+                .collect();
+            assert_eq!(regular.len(), files.len(), "{listing}");
+            assert!(listing.lines().all(|l| l.contains(" 0/0 ")), "{listing}");
+            assert!(
+                listing
+                    .lines()
+                    .filter(|l| l.starts_with('d'))
+                    .all(|l| l.starts_with("drwxr-xr-x")),
+                "{listing}"
+            );
+            tar(&["-xz", "-C", unpacked.to_str().unwrap()], Some(&data_tar));
+            for (path, mode, source) in files {
+                assert!(
+                    regular.contains(&(mode, "0/0", &format!("./{path}"))),
+                    "{path} {mode}: {listing}"
+                );
+                let expected = match source.split_once(':').unwrap() {
+                    ("dist", file) => dist_dir(triple).join(file),
+                    (_, tree) => Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("../packaging/openwrt/files")
+                        .join(tree),
+                };
+                assert_eq!(
+                    std::fs::read(unpacked.join(path)).unwrap(),
+                    std::fs::read(&expected).unwrap(),
+                    "{arch} {path}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_index_names_every_package_with_its_size_and_hash_and_its_signature_holds() {
+    for (arch, _) in ARCHITECTURES {
+        let (dir, key) = package_dir(arch);
+        let index = std::fs::read_to_string(dir.join("Packages")).unwrap();
+        let entries: Vec<BTreeMap<String, String>> = index
+            .split("\n\n")
+            .filter(|e| !e.trim().is_empty())
+            .map(fields)
+            .collect();
+        let names: Vec<&str> = entries.iter().map(|e| e["Package"].as_str()).collect();
+        assert_eq!(names, CONTENTS.map(|(name, _)| name), "{index}");
+        for entry in &entries {
+            let file = dir.join(&entry["Filename"]);
+            let bytes = std::fs::read(&file).unwrap();
+            assert_eq!(entry["Size"], bytes.len().to_string());
+            let sum = output(Command::new("sha256sum").arg(&file));
+            assert_eq!(
+                &entry["SHA256sum"],
+                text(&sum.stdout).split_whitespace().next().unwrap()
+            );
+            assert_eq!(entry["Architecture"], arch);
+        }
+        // Packages.gz holds the same index.
+        let unzipped = output(Command::new("gzip").arg("-dc").arg(dir.join("Packages.gz")));
+        assert_eq!(text(&unzipped.stdout), index);
+        // The signature holds for the index, and not for a changed one.
+        let verify = |message: &Path| {
+            output(
+                Command::new("signify-openbsd")
+                    .args(["-V", "-q", "-p"])
+                    .arg(&key)
+                    .arg("-m")
+                    .arg(message)
+                    .arg("-x")
+                    .arg(dir.join("Packages.sig")),
+            )
+            .status
+            .success()
+        };
+        assert!(
+            verify(&dir.join("Packages")),
+            "{arch}: the signature does not hold"
+        );
+        let changed =
+            std::env::temp_dir().join(format!("gwt-packages-{arch}-{}", std::process::id()));
+        std::fs::write(&changed, index.replace("0.1.0-r1", "0.1.0-r2")).unwrap();
+        assert!(!verify(&changed), "{arch}: a changed index passed");
+        std::fs::remove_file(&changed).unwrap();
+    }
+}

@@ -1,0 +1,302 @@
+//! `cargo xtask package`: OpenWrt `.ipk` packages of the dist files, one set for each OpenWrt
+//! package architecture a dist target serves (opkg matches the name exactly), in the format
+//! OpenWrt's own `scripts/ipkg-build` writes (a gzipped GNU tar of `debian-binary`,
+//! `data.tar.gz` and `control.tar.gz`; owners 0, names sorted, times of the last commit), with
+//! the `Packages` index as `scripts/ipkg-make-index.sh` writes it, gzipped, and signed with a
+//! usign-compatible key when one is given (`signify-openbsd` makes and checks them).
+
+use crate::cmd::{Result, capture, fail, root, run};
+use crate::dist::dist_dir;
+use crate::targets::OPENWRT_ARCHITECTURES;
+use std::fmt::Write as _;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The version every package carries: the workspace's, release 1.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "-r1");
+
+/// Where a packaged file comes from.
+#[derive(Clone, Copy)]
+enum Source {
+    /// A shipped file of the target's dist directory.
+    Dist(&'static str),
+    /// A file of `packaging/openwrt/files/`, installed at the same path.
+    Tree(&'static str),
+}
+
+/// One file of a package: where it comes from, where it goes, its mode.
+struct File {
+    source: Source,
+    path: &'static str,
+    mode: u32,
+}
+
+/// One package.
+pub struct Package {
+    pub name: &'static str,
+    depends: &'static str,
+    description: &'static str,
+    files: &'static [File],
+}
+
+/// The packages, in the order of the index.
+pub const PACKAGES: &[Package] = &[
+    Package {
+        name: "gluon-wan-dns54",
+        depends: "",
+        description: "The DNS forwarder for the node's own look-ups on 127.0.0.1:54 and [::1]:54, whose upstream sockets carry the WAN mark (replaces gluon-wan-dnsmasq).",
+        files: &[File {
+            source: Source::Dist("dns54"),
+            path: "usr/sbin/dns54",
+            mode: 0o755,
+        }],
+    },
+    Package {
+        name: "gluon-wan-firewall",
+        depends: "",
+        description: "Firewall rules: the mesh VPN's DNS to port 54 (UDP and TCP, IPv4 and IPv6), and packets with the WAN mark kept off every device but the WAN's (firewall4 and firewall3).",
+        files: &[
+            File {
+                source: Source::Tree("usr/share/nftables.d/ruleset-post/gluon-wan-tools.nft"),
+                path: "usr/share/nftables.d/ruleset-post/gluon-wan-tools.nft",
+                mode: 0o644,
+            },
+            File {
+                source: Source::Tree("usr/share/gluon-wan-tools/firewall3.ipv4"),
+                path: "usr/share/gluon-wan-tools/firewall3.ipv4",
+                mode: 0o644,
+            },
+            File {
+                source: Source::Tree("usr/share/gluon-wan-tools/firewall3.ipv6"),
+                path: "usr/share/gluon-wan-tools/firewall3.ipv6",
+                mode: 0o644,
+            },
+        ],
+    },
+    Package {
+        name: "gluon-wan-packetmark",
+        depends: "libc",
+        description: "The LD_PRELOAD library that sets SO_MARK on every socket a process makes, from LIBPACKETMARK_MARK (replaces libpacketmark).",
+        files: &[File {
+            source: Source::Dist("libpacketmark.so"),
+            path: "usr/lib/libpacketmark.so",
+            mode: 0o755,
+        }],
+    },
+    Package {
+        name: "gluon-wan-routes",
+        depends: "",
+        description: "Installs, removes and checks policy rules and routes over rtnetlink in ip's syntax, with Gluon's WAN policy as a preset.",
+        files: &[File {
+            source: Source::Dist("routes"),
+            path: "usr/sbin/routes",
+            mode: 0o755,
+        }],
+    },
+    Package {
+        name: "gluon-wan-viawan",
+        depends: "gluon-wan-packetmark",
+        description: "Runs a command with the mesh VPN's group and the marking preload, so that its DNS and its packets use the WAN.",
+        files: &[File {
+            source: Source::Dist("viawan"),
+            path: "usr/sbin/viawan",
+            mode: 0o755,
+        }],
+    },
+];
+
+/// Where the packages of `arch` land.
+pub fn package_dir(arch: &str) -> PathBuf {
+    root().join("target/packages").join(arch)
+}
+
+/// Builds the dist files, then the packages and their index for every architecture, signed
+/// with `key` (a `signify-openbsd` secret key without a passphrase) when it is given.
+pub fn package(args: &[String]) -> Result {
+    let key = match args {
+        [] => None,
+        [flag, key] if flag == "--key" => Some(PathBuf::from(key)),
+        _ => return fail("usage: cargo xtask package [--key SECRET_KEY]"),
+    };
+    crate::dist::dist()?;
+    build_packages(key.as_deref())
+}
+
+/// The packages and indexes of the dist files as they are.
+pub fn build_packages(key: Option<&Path>) -> Result {
+    let epoch = String::from_utf8_lossy(
+        &capture(
+            Command::new("git")
+                .current_dir(root())
+                .args(["log", "-1", "--format=%ct"]),
+        )?
+        .stdout,
+    )
+    .trim()
+    .to_string();
+    for (triple, arches) in OPENWRT_ARCHITECTURES {
+        for arch in *arches {
+            let dir = package_dir(arch);
+            if dir.exists() {
+                fs::remove_dir_all(&dir)?;
+            }
+            fs::create_dir_all(&dir)?;
+            let mut index = String::new();
+            for package in PACKAGES {
+                let ipk = build_package(package, triple, arch, &epoch, &dir)?;
+                index += &index_entry(&ipk)?;
+            }
+            fs::write(dir.join("Packages"), &index)?;
+            run(Command::new("sh")
+                .current_dir(&dir)
+                .args(["-c", "gzip -9nc Packages > Packages.gz"]))?;
+            if let Some(key) = key {
+                run(Command::new("signify-openbsd")
+                    .current_dir(&dir)
+                    .args(["-S", "-s"])
+                    .arg(key)
+                    .args(["-m", "Packages", "-x", "Packages.sig"]))?;
+            }
+            eprintln!(
+                "xtask: {} packages for {arch} in {}{}",
+                PACKAGES.len(),
+                dir.display(),
+                if key.is_some() {
+                    ", index signed"
+                } else {
+                    ", index not signed (no --key)"
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Stages `package` for `arch` (from the dist files of `triple`) and turns it into an `.ipk`
+/// in `out` as ipkg-build does; returns its path.
+fn build_package(
+    package: &Package,
+    triple: &str,
+    arch: &str,
+    epoch: &str,
+    out: &Path,
+) -> Result<PathBuf> {
+    let stage = root()
+        .join("target/packages/.stage")
+        .join(arch)
+        .join(package.name);
+    if stage.exists() {
+        fs::remove_dir_all(&stage)?;
+    }
+    let control_dir = stage.join("CONTROL");
+    fs::create_dir_all(&control_dir)?;
+    for file in package.files {
+        let from = match file.source {
+            Source::Dist(name) => dist_dir(triple).join(name),
+            Source::Tree(path) => root().join("packaging/openwrt/files").join(path),
+        };
+        let to = stage.join(file.path);
+        fs::create_dir_all(to.parent().expect("a file has a directory"))?;
+        fs::copy(&from, &to)
+            .map_err(|e| crate::cmd::Failure(format!("{}: {e}", from.display())))?;
+        fs::set_permissions(&to, fs::Permissions::from_mode(file.mode))?;
+    }
+    // Directories as OpenWrt's build leaves them, whatever this machine's umask.
+    run(Command::new("find")
+        .arg(&stage)
+        .args(["-type", "d", "-exec", "chmod", "0755", "{}", "+"]))?;
+    let tar = format!(
+        "tar --format=gnu --numeric-owner --owner=0 --group=0 --sort=name --mtime=@{epoch}"
+    );
+    let tmp = stage.with_extension("build");
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp)?;
+    }
+    fs::create_dir_all(&tmp)?;
+    run(Command::new("sh")
+        .current_dir(&stage)
+        .arg("-c")
+        .arg(format!(
+            "{tar} --exclude=./CONTROL -cpf - . | gzip -n > '{}'",
+            tmp.join("data.tar.gz").display()
+        )))?;
+    let installed = String::from_utf8_lossy(
+        &capture(Command::new("sh").arg("-c").arg(format!(
+            "gzip -dc < '{}' | wc -c",
+            tmp.join("data.tar.gz").display()
+        )))?
+        .stdout,
+    )
+    .trim()
+    .to_string();
+    let mut control = String::new();
+    let _ = writeln!(control, "Package: {}", package.name);
+    let _ = writeln!(control, "Version: {VERSION}");
+    if !package.depends.is_empty() {
+        let _ = writeln!(control, "Depends: {}", package.depends);
+    }
+    let _ = writeln!(control, "Source: gluon-wan-tools");
+    let _ = writeln!(control, "SourceName: {}", package.name);
+    let _ = writeln!(control, "License: BSD-2-Clause");
+    let _ = writeln!(control, "Section: net");
+    let _ = writeln!(control, "SourceDateEpoch: {epoch}");
+    let _ = writeln!(control, "Architecture: {arch}");
+    let _ = writeln!(control, "Installed-Size: {installed}");
+    let _ = writeln!(control, "Description: {}", package.description);
+    fs::write(control_dir.join("control"), control)?;
+    fs::set_permissions(
+        control_dir.join("control"),
+        fs::Permissions::from_mode(0o644),
+    )?;
+    run(Command::new("sh")
+        .current_dir(&control_dir)
+        .arg("-c")
+        .arg(format!(
+            "{tar} -cf - . | gzip -n > '{}'",
+            tmp.join("control.tar.gz").display()
+        )))?;
+    fs::write(tmp.join("debian-binary"), "2.0\n")?;
+    fs::set_permissions(tmp.join("debian-binary"), fs::Permissions::from_mode(0o644))?;
+    let ipk = out.join(format!("{}_{VERSION}_{arch}.ipk", package.name));
+    run(Command::new("sh").current_dir(&tmp).arg("-c").arg(format!(
+        "{tar} -cf - ./debian-binary ./data.tar.gz ./control.tar.gz | gzip -n > '{}'",
+        ipk.display()
+    )))?;
+    fs::remove_dir_all(&tmp)?;
+    Ok(ipk)
+}
+
+/// The index entry of `ipk`: its control fields with `Filename`, `Size` and `SHA256sum`
+/// before `Description`, then a blank line.
+fn index_entry(ipk: &Path) -> Result<String> {
+    let name = ipk
+        .file_name()
+        .expect("a file")
+        .to_string_lossy()
+        .into_owned();
+    let control = String::from_utf8_lossy(
+        &capture(Command::new("sh").arg("-c").arg(format!(
+            "tar -xzOf '{}' ./control.tar.gz | tar -xzOf - ./control",
+            ipk.display()
+        )))?
+        .stdout,
+    )
+    .into_owned();
+    let size = fs::metadata(ipk)?.len();
+    let sum = String::from_utf8_lossy(&capture(Command::new("sha256sum").arg(ipk))?.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let mut entry = String::new();
+    for line in control.lines() {
+        if line.starts_with("Description:") {
+            let _ = writeln!(entry, "Filename: {name}\nSize: {size}\nSHA256sum: {sum}");
+        }
+        let _ = writeln!(entry, "{line}");
+    }
+    entry.push('\n');
+    Ok(entry)
+}
