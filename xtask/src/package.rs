@@ -222,15 +222,10 @@ fn build_package(
             "{tar} --exclude=./CONTROL -cpf - . | gzip -n > '{}'",
             tmp.join("data.tar.gz").display()
         )))?;
-    let installed = String::from_utf8_lossy(
-        &capture(Command::new("sh").arg("-c").arg(format!(
-            "gzip -dc < '{}' | wc -c",
-            tmp.join("data.tar.gz").display()
-        )))?
-        .stdout,
-    )
-    .trim()
-    .to_string();
+    let installed = shell_output(&format!(
+        "gzip -dc < '{}' | wc -c",
+        tmp.join("data.tar.gz").display()
+    ))?;
     let mut control = String::new();
     let _ = writeln!(control, "Package: {}", package.name);
     let _ = writeln!(control, "Version: {VERSION}");
@@ -276,14 +271,10 @@ fn index_entry(ipk: &Path) -> Result<String> {
         .expect("a file")
         .to_string_lossy()
         .into_owned();
-    let control = String::from_utf8_lossy(
-        &capture(Command::new("sh").arg("-c").arg(format!(
-            "tar -xzOf '{}' ./control.tar.gz | tar -xzOf - ./control",
-            ipk.display()
-        )))?
-        .stdout,
-    )
-    .into_owned();
+    let control = shell_output(&format!(
+        "tar -xzOf '{}' ./control.tar.gz | tar -xzOf - ./control",
+        ipk.display()
+    ))?;
     let size = fs::metadata(ipk)?.len();
     let sum = String::from_utf8_lossy(&capture(Command::new("sha256sum").arg(ipk))?.stdout)
         .split_whitespace()
@@ -299,4 +290,10 @@ fn index_entry(ipk: &Path) -> Result<String> {
     }
     entry.push('\n');
     Ok(entry)
+}
+
+/// What the shell pipeline `script` prints, without its surrounding blanks.
+fn shell_output(script: &str) -> Result<String> {
+    let out = capture(Command::new("sh").arg("-c").arg(script))?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
