@@ -24,7 +24,24 @@ type Installed = (&'static str, &'static str, &'static str);
 const CONTENTS: [(&str, &[Installed]); 5] = [
     (
         "gluon-wan-dns54",
-        &[("usr/sbin/dns54", "-rwxr-xr-x", "dist:dns54")],
+        &[
+            (
+                "etc/init.d/gluon-wan-dns54",
+                "-rwxr-xr-x",
+                "tree:etc/init.d/gluon-wan-dns54",
+            ),
+            (
+                "lib/gluon/reload.d/340-gluon-wan-dns54-stop",
+                "-rwxr-xr-x",
+                "tree:lib/gluon/reload.d/340-gluon-wan-dns54-stop",
+            ),
+            (
+                "lib/gluon/reload.d/760-gluon-wan-dns54-start",
+                "-rwxr-xr-x",
+                "tree:lib/gluon/reload.d/760-gluon-wan-dns54-start",
+            ),
+            ("usr/sbin/dns54", "-rwxr-xr-x", "dist:dns54"),
+        ],
     ),
     (
         "gluon-wan-firewall",

@@ -47,11 +47,28 @@ pub const PACKAGES: &[Package] = &[
         name: "gluon-wan-dns54",
         depends: "",
         description: "The DNS forwarder for the node's own look-ups on 127.0.0.1:54 and [::1]:54, whose upstream sockets carry the WAN mark (replaces gluon-wan-dnsmasq).",
-        files: &[File {
-            source: Source::Dist("dns54"),
-            path: "usr/sbin/dns54",
-            mode: 0o755,
-        }],
+        files: &[
+            File {
+                source: Source::Dist("dns54"),
+                path: "usr/sbin/dns54",
+                mode: 0o755,
+            },
+            File {
+                source: Source::Tree("etc/init.d/gluon-wan-dns54"),
+                path: "etc/init.d/gluon-wan-dns54",
+                mode: 0o755,
+            },
+            File {
+                source: Source::Tree("lib/gluon/reload.d/340-gluon-wan-dns54-stop"),
+                path: "lib/gluon/reload.d/340-gluon-wan-dns54-stop",
+                mode: 0o755,
+            },
+            File {
+                source: Source::Tree("lib/gluon/reload.d/760-gluon-wan-dns54-start"),
+                path: "lib/gluon/reload.d/760-gluon-wan-dns54-start",
+                mode: 0o755,
+            },
+        ],
     },
     Package {
         name: "gluon-wan-firewall",

@@ -206,6 +206,18 @@ pub const TOOLS: &[Tool] = &[
         why: "sets the modes of the packages' directories",
     },
     Tool {
+        program: "busybox",
+        package: "busybox",
+        need: Need::Test,
+        why: "runs the shipped shell scripts with OpenWrt's shell in their tests",
+    },
+    Tool {
+        program: "shellcheck",
+        package: "shellcheck",
+        need: Need::Test,
+        why: "checks every shipped shell script",
+    },
+    Tool {
         program: "setpriv",
         package: "util-linux",
         need: Need::Test,
