@@ -11,10 +11,12 @@ fn files() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../packaging/openwrt/files")
 }
 
-const SCRIPTS: [&str; 3] = [
+const SCRIPTS: [&str; 5] = [
     "etc/init.d/gluon-wan-dns54",
     "lib/gluon/reload.d/340-gluon-wan-dns54-stop",
     "lib/gluon/reload.d/760-gluon-wan-dns54-start",
+    "../control/postinst",
+    "../control/prerm",
 ];
 
 /// Stand-ins for procd's helpers (`/lib/functions/procd.sh`).

@@ -138,8 +138,35 @@ fn every_package_unpacks_as_opkg_reads_it_and_installs_the_shipped_files() {
             std::fs::write(&control_tar, member(&ipk, "./control.tar.gz")).unwrap();
             std::fs::write(&data_tar, member(&ipk, "./data.tar.gz")).unwrap();
 
-            let control = text(&member(&control_tar, "./control"));
-            let control = fields(&control);
+            // OpenWrt's postinst and prerm where the package has users or init scripts.
+            let control_listing = text(&tar(&["-tvz", "--numeric-owner"], Some(&control_tar)));
+            let scripts: Vec<&str> = control_listing
+                .lines()
+                .filter(|l| l.starts_with("-rwxr-xr-x 0/0"))
+                .filter_map(|l| l.split_whitespace().last())
+                .collect();
+            if name == "gluon-wan-dns54" {
+                assert_eq!(scripts, ["./postinst", "./prerm"], "{control_listing}");
+                for script in ["postinst", "prerm"] {
+                    assert_eq!(
+                        member(&control_tar, &format!("./{script}")),
+                        std::fs::read(
+                            Path::new(env!("CARGO_MANIFEST_DIR"))
+                                .join("../packaging/openwrt/control")
+                                .join(script)
+                        )
+                        .unwrap()
+                    );
+                }
+            } else {
+                assert!(scripts.is_empty(), "{name}: {control_listing}");
+            }
+            let control_text = text(&member(&control_tar, "./control"));
+            let control = fields(&control_text);
+            assert_eq!(
+                control.get("Require-User").map(String::as_str),
+                (name == "gluon-wan-dns54").then_some("gluon-wan-dns54:gluon-wan-dns54")
+            );
             assert_eq!(control["Package"], name);
             assert_eq!(control["Version"], "0.1.0-r1");
             assert_eq!(control["Architecture"], arch);
@@ -249,4 +276,69 @@ fn the_index_names_every_package_with_its_size_and_hash_and_its_signature_holds(
         assert!(!verify(&changed), "{arch}: a changed index passed");
         std::fs::remove_file(&changed).unwrap();
     }
+}
+
+/// The user dns54 drops to, made as a node makes it: OpenWrt's own `add_group_and_user` (a
+/// fixture copied from its base-files), which the postinst calls through `default_postinst`,
+/// reads the package's control file and adds the group and the user to an OpenWrt root's
+/// files, under busybox `sh`.
+#[test]
+fn installing_gluon_wan_dns54_makes_its_user_as_openwrt_does() {
+    let scratch = integration_tests::Scratch::new("packages-user");
+    let (dir, _) = package_dir("mips_24kc");
+    let ipk = dir.join("gluon-wan-dns54_0.1.0-r1_mips_24kc.ipk");
+    let root = scratch.path("root");
+    for sub in ["etc", "usr/lib/opkg/info"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    // An OpenWrt root's accounts, as base-files installs them.
+    std::fs::write(
+        root.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/ash\ndaemon:*:1:1:daemon:/var:/bin/false\n\
+         network:*:101:101:network:/var:/bin/false\nnobody:*:65534:65534:nobody:/var:/bin/false\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("etc/group"),
+        "root:x:0:\ndaemon:x:1:\nnetwork:x:101:\nnogroup:x:65534:\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("etc/shadow"), "root:::0:99999:7:::\n").unwrap();
+    let control_tar = scratch.path("control.tar.gz");
+    std::fs::write(&control_tar, member(&ipk, "./control.tar.gz")).unwrap();
+    std::fs::write(
+        root.join("usr/lib/opkg/info/gluon-wan-dns54.control"),
+        member(&control_tar, "./control"),
+    )
+    .unwrap();
+    let functions =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/openwrt/functions-users.sh");
+    let script = format!(
+        ". '{}'\nroot=\"$IPKG_INSTROOT\"\nadd_group_and_user gluon-wan-dns54",
+        functions.display()
+    );
+    let out = output(
+        Command::new("busybox")
+            .args(["sh", "-c", &script])
+            .env("IPKG_INSTROOT", &root),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let passwd = std::fs::read_to_string(root.join("etc/passwd")).unwrap();
+    let group = std::fs::read_to_string(root.join("etc/group")).unwrap();
+    assert!(
+        passwd.ends_with(
+            "gluon-wan-dns54:x:32768:32768:gluon-wan-dns54:/var/run/gluon-wan-dns54:/bin/false\n"
+        ),
+        "{passwd}"
+    );
+    assert!(
+        group.ends_with("gluon-wan-dns54:x:32768:gluon-wan-dns54\n"),
+        "{group}"
+    );
+    // dns54 finds it as it reads /etc/passwd, without libc.
+    assert!(
+        passwd
+            .lines()
+            .any(|l| l.starts_with("gluon-wan-dns54:x:32768:32768:"))
+    );
 }

@@ -37,6 +37,12 @@ struct File {
 pub struct Package {
     pub name: &'static str,
     depends: &'static str,
+    /// The users and groups the package needs, as OpenWrt's `USERID` writes them into
+    /// `Require-User` (`user[=uid]:group[=gid]`); empty: none.
+    require_user: &'static str,
+    /// Whether it has OpenWrt's postinst and prerm (users made, init scripts enabled and
+    /// started, then stopped and disabled).
+    scripts: bool,
     description: &'static str,
     files: &'static [File],
 }
@@ -46,6 +52,8 @@ pub const PACKAGES: &[Package] = &[
     Package {
         name: "gluon-wan-dns54",
         depends: "",
+        require_user: "gluon-wan-dns54:gluon-wan-dns54",
+        scripts: true,
         description: "The DNS forwarder for the node's own look-ups on 127.0.0.1:54 and [::1]:54, whose upstream sockets carry the WAN mark (replaces gluon-wan-dnsmasq).",
         files: &[
             File {
@@ -73,6 +81,8 @@ pub const PACKAGES: &[Package] = &[
     Package {
         name: "gluon-wan-firewall",
         depends: "",
+        require_user: "",
+        scripts: false,
         description: "Firewall rules: the mesh VPN's DNS to port 54 (UDP and TCP, IPv4 and IPv6), and packets with the WAN mark kept off every device but the WAN's (firewall4 and firewall3).",
         files: &[
             File {
@@ -95,6 +105,8 @@ pub const PACKAGES: &[Package] = &[
     Package {
         name: "gluon-wan-packetmark",
         depends: "libc",
+        require_user: "",
+        scripts: false,
         description: "The LD_PRELOAD library that sets SO_MARK on every socket a process makes, from LIBPACKETMARK_MARK (replaces libpacketmark).",
         files: &[File {
             source: Source::Dist("libpacketmark.so"),
@@ -105,6 +117,8 @@ pub const PACKAGES: &[Package] = &[
     Package {
         name: "gluon-wan-routes",
         depends: "",
+        require_user: "",
+        scripts: false,
         description: "Installs, removes and checks policy rules and routes over rtnetlink in ip's syntax, with Gluon's WAN policy as a preset.",
         files: &[File {
             source: Source::Dist("routes"),
@@ -115,6 +129,8 @@ pub const PACKAGES: &[Package] = &[
     Package {
         name: "gluon-wan-viawan",
         depends: "gluon-wan-packetmark",
+        require_user: "",
+        scripts: false,
         description: "Runs a command with the mesh VPN's group and the marking preload, so that its DNS and its packets use the WAN.",
         files: &[File {
             source: Source::Dist("viawan"),
@@ -255,6 +271,9 @@ fn build_package(
     let _ = writeln!(control, "Section: net");
     let _ = writeln!(control, "SourceDateEpoch: {epoch}");
     let _ = writeln!(control, "Architecture: {arch}");
+    if !package.require_user.is_empty() {
+        let _ = writeln!(control, "Require-User: {}", package.require_user);
+    }
     let _ = writeln!(control, "Installed-Size: {installed}");
     let _ = writeln!(control, "Description: {}", package.description);
     fs::write(control_dir.join("control"), control)?;
@@ -262,6 +281,13 @@ fn build_package(
         control_dir.join("control"),
         fs::Permissions::from_mode(0o644),
     )?;
+    if package.scripts {
+        for script in ["postinst", "prerm"] {
+            let to = control_dir.join(script);
+            fs::copy(root().join("packaging/openwrt/control").join(script), &to)?;
+            fs::set_permissions(&to, fs::Permissions::from_mode(0o755))?;
+        }
+    }
     run(Command::new("sh")
         .current_dir(&control_dir)
         .arg("-c")
