@@ -52,16 +52,6 @@ impl<'a, const N: usize> CStrings<'a, N> {
         self.len += 1;
         true
     }
-
-    /// How many strings.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 impl<const N: usize> Default for CStrings<'_, N> {

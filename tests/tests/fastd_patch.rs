@@ -51,17 +51,7 @@ start_instance mesh_vpn
         init = init.display(),
     );
     let _ = std::fs::remove_file(dir.join("started"));
-    let out = output(
-        netns
-            .command("unshare")
-            .args(["--mount", "--", "busybox", "sh", "-c", &script]),
-    );
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    netns.run_ok(&["unshare", "--mount", "--", "busybox", "sh", "-c", &script]);
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
     (
         read("group-of-fastd").trim().to_string(),

@@ -33,18 +33,7 @@ procd_close_instance() { echo close_instance; }
 /// `setup` runs first, in the same shell. Returns what it printed.
 fn in_busybox(netns: &Netns, setup: &str, script: &str) -> String {
     let whole = format!("set -e\nmount -t tmpfs none /var\n{setup}\n{script}");
-    let out = output(
-        netns
-            .command("unshare")
-            .args(["--mount", "--", "busybox", "sh", "-c", &whole]),
-    );
-    assert!(
-        out.status.success(),
-        "{whole}\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    netns.run_ok(&["unshare", "--mount", "--", "busybox", "sh", "-c", &whole])
 }
 
 #[test]
