@@ -435,3 +435,103 @@ impl Drop for Scratch {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// An OpenWrt-like root for the shipped shell scripts, built on tmpfs inside a mount namespace
+/// of the caller's (the scripts name absolute paths such as `/lib/gluon/…`, which a Debian
+/// machine must not get): Debian's `/usr` and its libraries bound in read-only, the `etc/` and
+/// `lib/` files of `packaging/openwrt/files/` copied to their install paths, and two directories of the
+/// test's scratch bound in, so the test sees and changes them while the root lives:
+/// `/var` and `/standin` (the stand-ins for OpenWrt's ubus, uci and jsonfilter from
+/// `tests/fixtures/openwrt/standin/`, first on `PATH`, with the answers they give under
+/// `/standin/data/`).
+pub struct OpenWrtRoot {
+    scratch: Scratch,
+    scripts: std::cell::Cell<u32>,
+}
+
+impl OpenWrtRoot {
+    pub fn new(name: &str) -> OpenWrtRoot {
+        require("chroot");
+        require("busybox");
+        require("jq");
+        let scratch = Scratch::new(name);
+        for dir in [
+            "root",
+            "var",
+            "standin/data/ubus",
+            "standin/data/uci",
+            "standin/bin",
+        ] {
+            std::fs::create_dir_all(scratch.path(dir)).unwrap();
+        }
+        let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/openwrt/standin");
+        for stand_in in ["ubus", "uci", "jsonfilter"] {
+            std::fs::copy(
+                fixtures.join(stand_in),
+                scratch.path("standin").join(stand_in),
+            )
+            .unwrap();
+        }
+        OpenWrtRoot {
+            scratch,
+            scripts: std::cell::Cell::new(0),
+        }
+    }
+
+    /// A path under the root's `/var`, as the test sees it.
+    pub fn var(&self, relative: &str) -> PathBuf {
+        self.scratch.path("var").join(relative)
+    }
+
+    /// A path under `/standin/data/`: `ubus/NAME.json`, `uci/KEY`.
+    pub fn answer(&self, relative: &str) -> PathBuf {
+        self.scratch.path("standin/data").join(relative)
+    }
+
+    /// Where a program put here is found on the root's `PATH` (as `/standin/bin`), before
+    /// Debian's: for the project's own programs, installed as the packages install them.
+    pub fn bin(&self) -> PathBuf {
+        self.scratch.path("standin/bin")
+    }
+
+    /// The shell text that, run by `sh` as root in a mount namespace of its own (`unshare
+    /// --mount`, or `ip netns exec`, which makes one), builds the root and runs `commands`
+    /// in it with busybox `sh`, with the environment `env` (`NAME=value` words) and nothing
+    /// else from the caller's.
+    pub fn script(&self, env: &str, commands: &str) -> String {
+        let n = self.scripts.get() + 1;
+        self.scripts.set(n);
+        let file = self.scratch.path(&format!("standin/run-{n}.sh"));
+        std::fs::write(&file, commands).unwrap();
+        let files = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../packaging/openwrt/files");
+        format!(
+            "set -e\n\
+             R='{root}'\n\
+             mount -t tmpfs none \"$R\"\n\
+             mkdir -p \"$R/usr\" \"$R/etc\" \"$R/var\" \"$R/tmp\" \"$R/proc\" \"$R/dev\" \
+             \"$R/sbin\" \"$R/standin\" \"$R/lib\"\n\
+             mount --rbind /usr \"$R/usr\"\n\
+             mount -o remount,bind,ro \"$R/usr\"\n\
+             ln -s usr/bin \"$R/bin\"\n\
+             ln -s usr/lib64 \"$R/lib64\"\n\
+             for libs in /usr/lib/*-linux-gnu; do\n\
+                 mkdir -p \"$R/lib/${{libs##*/}}\"\n\
+                 mount --bind \"$libs\" \"$R/lib/${{libs##*/}}\"\n\
+             done\n\
+             cp /etc/passwd /etc/group /etc/ld.so.cache \"$R/etc/\"\n\
+             mount --rbind /dev \"$R/dev\"\n\
+             mount -t proc proc \"$R/proc\"\n\
+             cp -R '{files}/etc/.' \"$R/etc/\"\n\
+             cp -R '{files}/lib/.' \"$R/lib/\"\n\
+             mount --bind '{var}' \"$R/var\"\n\
+             mount --bind '{standin}' \"$R/standin\"\n\
+             exec chroot \"$R\" /usr/bin/env -i \
+             PATH=/standin/bin:/standin:/usr/sbin:/usr/bin:/sbin:/bin {env} \
+             /bin/busybox sh /standin/run-{n}.sh\n",
+            root = self.scratch.path("root").display(),
+            files = files.display(),
+            var = self.scratch.path("var").display(),
+            standin = self.scratch.path("standin").display(),
+        )
+    }
+}

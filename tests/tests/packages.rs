@@ -26,6 +26,16 @@ const CONTENTS: [(&str, &[Installed]); 5] = [
         "gluon-wan-dns54",
         &[
             (
+                "etc/config/gluon-wan-dnsmasq",
+                "-rw-r--r--",
+                "tree:etc/config/gluon-wan-dnsmasq",
+            ),
+            (
+                "etc/hotplug.d/iface/50-gluon-wan-dns54",
+                "-rw-r--r--",
+                "tree:etc/hotplug.d/iface/50-gluon-wan-dns54",
+            ),
+            (
                 "etc/init.d/gluon-wan-dns54",
                 "-rwxr-xr-x",
                 "tree:etc/init.d/gluon-wan-dns54",
@@ -39,6 +49,16 @@ const CONTENTS: [(&str, &[Installed]); 5] = [
                 "lib/gluon/reload.d/760-gluon-wan-dns54-start",
                 "-rwxr-xr-x",
                 "tree:lib/gluon/reload.d/760-gluon-wan-dns54-start",
+            ),
+            (
+                "lib/gluon/wan-dns54/update-resolv",
+                "-rwxr-xr-x",
+                "tree:lib/gluon/wan-dns54/update-resolv",
+            ),
+            (
+                "lib/gluon/wan-dnsmasq/interface.d/050-gluon-wan-dns54",
+                "-rw-r--r--",
+                "tree:lib/gluon/wan-dnsmasq/interface.d/050-gluon-wan-dns54",
             ),
             ("usr/sbin/dns54", "-rwxr-xr-x", "dist:dns54"),
         ],
@@ -73,7 +93,14 @@ const CONTENTS: [(&str, &[Installed]); 5] = [
     ),
     (
         "gluon-wan-routes",
-        &[("usr/sbin/routes", "-rwxr-xr-x", "dist:routes")],
+        &[
+            (
+                "etc/hotplug.d/iface/05-gluon-wan-routes",
+                "-rw-r--r--",
+                "tree:etc/hotplug.d/iface/05-gluon-wan-routes",
+            ),
+            ("usr/sbin/routes", "-rwxr-xr-x", "dist:routes"),
+        ],
     ),
     (
         "gluon-wan-viawan",
@@ -167,6 +194,23 @@ fn every_package_unpacks_as_opkg_reads_it_and_installs_the_shipped_files() {
                 control.get("Require-User").map(String::as_str),
                 (name == "gluon-wan-dns54").then_some("gluon-wan-dns54:gluon-wan-dns54")
             );
+            // gluon-wan-dns54 installs gluon-wan-dnsmasq's configuration, kept as the user
+            // left it; the two cannot be installed together.
+            let dns54 = name == "gluon-wan-dns54";
+            assert_eq!(
+                control.get("Conflicts").map(String::as_str),
+                dns54.then_some("gluon-wan-dnsmasq")
+            );
+            let conffiles = control_listing
+                .lines()
+                .any(|l| l.starts_with("-rw-r--r-- 0/0") && l.ends_with(" ./conffiles"));
+            assert_eq!(conffiles, dns54, "{control_listing}");
+            if dns54 {
+                assert_eq!(
+                    member(&control_tar, "./conffiles"),
+                    b"/etc/config/gluon-wan-dnsmasq\n"
+                );
+            }
             assert_eq!(control["Package"], name);
             assert_eq!(control["Version"], "0.1.0-r1");
             assert_eq!(control["Architecture"], arch);

@@ -37,6 +37,11 @@ struct File {
 pub struct Package {
     pub name: &'static str,
     depends: &'static str,
+    /// Packages that may not be installed with this one (they install the same files).
+    conflicts: &'static str,
+    /// Configuration files (absolute paths) opkg keeps when the package is upgraded or
+    /// removed, if the user has changed them.
+    conffiles: &'static [&'static str],
     /// The users and groups the package needs, as OpenWrt's `USERID` writes them into
     /// `Require-User` (`user[=uid]:group[=gid]`); empty: none.
     require_user: &'static str,
@@ -52,6 +57,8 @@ pub const PACKAGES: &[Package] = &[
     Package {
         name: "gluon-wan-dns54",
         depends: "",
+        conflicts: "gluon-wan-dnsmasq",
+        conffiles: &["/etc/config/gluon-wan-dnsmasq"],
         require_user: "gluon-wan-dns54:gluon-wan-dns54",
         scripts: true,
         description: "The DNS forwarder for the node's own look-ups on 127.0.0.1:54 and [::1]:54, whose upstream sockets carry the WAN mark (replaces gluon-wan-dnsmasq).",
@@ -76,11 +83,33 @@ pub const PACKAGES: &[Package] = &[
                 path: "lib/gluon/reload.d/760-gluon-wan-dns54-start",
                 mode: 0o755,
             },
+            File {
+                source: Source::Tree("etc/config/gluon-wan-dnsmasq"),
+                path: "etc/config/gluon-wan-dnsmasq",
+                mode: 0o644,
+            },
+            File {
+                source: Source::Tree("etc/hotplug.d/iface/50-gluon-wan-dns54"),
+                path: "etc/hotplug.d/iface/50-gluon-wan-dns54",
+                mode: 0o644,
+            },
+            File {
+                source: Source::Tree("lib/gluon/wan-dns54/update-resolv"),
+                path: "lib/gluon/wan-dns54/update-resolv",
+                mode: 0o755,
+            },
+            File {
+                source: Source::Tree("lib/gluon/wan-dnsmasq/interface.d/050-gluon-wan-dns54"),
+                path: "lib/gluon/wan-dnsmasq/interface.d/050-gluon-wan-dns54",
+                mode: 0o644,
+            },
         ],
     },
     Package {
         name: "gluon-wan-firewall",
         depends: "",
+        conflicts: "",
+        conffiles: &[],
         require_user: "",
         scripts: false,
         description: "Firewall rules: the mesh VPN's DNS to port 54 (UDP and TCP, IPv4 and IPv6), and packets with the WAN mark kept off every device but the WAN's (firewall4 and firewall3).",
@@ -105,6 +134,8 @@ pub const PACKAGES: &[Package] = &[
     Package {
         name: "gluon-wan-packetmark",
         depends: "libc",
+        conflicts: "",
+        conffiles: &[],
         require_user: "",
         scripts: false,
         description: "The LD_PRELOAD library that sets SO_MARK on every socket a process makes, from LIBPACKETMARK_MARK (replaces libpacketmark).",
@@ -117,18 +148,29 @@ pub const PACKAGES: &[Package] = &[
     Package {
         name: "gluon-wan-routes",
         depends: "",
+        conflicts: "",
+        conffiles: &[],
         require_user: "",
         scripts: false,
-        description: "Installs, removes and checks policy rules and routes over rtnetlink in ip's syntax, with Gluon's WAN policy as a preset.",
-        files: &[File {
-            source: Source::Dist("routes"),
-            path: "usr/sbin/routes",
-            mode: 0o755,
-        }],
+        description: "Installs, removes and checks policy rules and routes over rtnetlink in ip's syntax, with Gluon's WAN policy as a preset, put back after every interface event.",
+        files: &[
+            File {
+                source: Source::Dist("routes"),
+                path: "usr/sbin/routes",
+                mode: 0o755,
+            },
+            File {
+                source: Source::Tree("etc/hotplug.d/iface/05-gluon-wan-routes"),
+                path: "etc/hotplug.d/iface/05-gluon-wan-routes",
+                mode: 0o644,
+            },
+        ],
     },
     Package {
         name: "gluon-wan-viawan",
         depends: "gluon-wan-packetmark",
+        conflicts: "",
+        conffiles: &[],
         require_user: "",
         scripts: false,
         description: "Runs a command with the mesh VPN's group and the marking preload, so that its DNS and its packets use the WAN.",
@@ -150,7 +192,10 @@ pub fn package_dir(arch: &str) -> PathBuf {
 pub fn package(args: &[String]) -> Result {
     let key = match args {
         [] => None,
-        [flag, key] if flag == "--key" => Some(PathBuf::from(key)),
+        // Absolute, since signify runs in each package directory.
+        [flag, key] if flag == "--key" => {
+            Some(fs::canonicalize(key).map_err(|e| crate::cmd::Failure(format!("{key}: {e}")))?)
+        }
         _ => return fail("usage: cargo xtask package [--key SECRET_KEY]"),
     };
     crate::dist::dist()?;
@@ -265,6 +310,9 @@ fn build_package(
     if !package.depends.is_empty() {
         let _ = writeln!(control, "Depends: {}", package.depends);
     }
+    if !package.conflicts.is_empty() {
+        let _ = writeln!(control, "Conflicts: {}", package.conflicts);
+    }
     let _ = writeln!(control, "Source: gluon-wan-tools");
     let _ = writeln!(control, "SourceName: {}", package.name);
     let _ = writeln!(control, "License: BSD-2-Clause");
@@ -281,6 +329,14 @@ fn build_package(
         control_dir.join("control"),
         fs::Permissions::from_mode(0o644),
     )?;
+    if !package.conffiles.is_empty() {
+        let listed: String = package.conffiles.iter().map(|f| format!("{f}\n")).collect();
+        fs::write(control_dir.join("conffiles"), listed)?;
+        fs::set_permissions(
+            control_dir.join("conffiles"),
+            fs::Permissions::from_mode(0o644),
+        )?;
+    }
     if package.scripts {
         for script in ["postinst", "prerm"] {
             let to = control_dir.join(script);

@@ -212,6 +212,24 @@ pub const TOOLS: &[Tool] = &[
         why: "runs the shipped shell scripts with OpenWrt's shell in their tests",
     },
     Tool {
+        program: "jq",
+        package: "jq",
+        need: Need::Test,
+        why: "answers the stand-in jsonfilter's expressions in the shell scripts' tests",
+    },
+    Tool {
+        program: "chroot",
+        package: "coreutils",
+        need: Need::Test,
+        why: "runs the shipped shell scripts in an OpenWrt-like root of their own",
+    },
+    Tool {
+        program: "fastd",
+        package: "fastd",
+        need: Need::Test,
+        why: "the real mesh VPN daemon (client and server) of the end-to-end test",
+    },
+    Tool {
         program: "shellcheck",
         package: "shellcheck",
         need: Need::Test,
