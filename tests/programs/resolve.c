@@ -1,12 +1,16 @@
 /* What a program on a node experiences when it resolves a name: getaddrinfo() as musl's
  * resolver does it, which reads /etc/resolv.conf and asks port 53. Prints
- * "ok ADDRESS MS" or "error TEXT MS": the outcome and how long it took. */
+ * "ok ADDRESS MS" or "error TEXT MS": the outcome and how long it took. With a PORT, it then
+ * sends one datagram from a socket of its own to that port of the address it got (what a
+ * program does with a name; a preload marks that socket). Usage: resolve NAME [PORT] */
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 static long elapsed_ms(const struct timespec *start) {
     struct timespec now;
@@ -15,8 +19,8 @@ static long elapsed_ms(const struct timespec *start) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: resolve NAME\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: resolve NAME [PORT]\n");
         return 2;
     }
     struct addrinfo hints;
@@ -36,6 +40,16 @@ int main(int argc, char **argv) {
     struct sockaddr_in *address = (struct sockaddr_in *)result->ai_addr;
     inet_ntop(AF_INET, &address->sin_addr, text, sizeof text);
     printf("ok %s %ld\n", text, ms);
+    int sent = 0;
+    if (argc == 3) {
+        address->sin_port = htons((unsigned short)atoi(argv[2]));
+        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+        sent = fd >= 0 && sendto(fd, "x", 1, 0, (struct sockaddr *)address, sizeof *address) == 1;
+        if (!sent)
+            perror("send");
+        if (fd >= 0)
+            close(fd);
+    }
     freeaddrinfo(result);
-    return 0;
+    return argc == 3 && !sent;
 }
