@@ -222,6 +222,17 @@ fn the_rules_hold(firewall: Firewall, scratch_name: &str) {
             );
         }
     }
+    // The VPN's look-up from the very port an ordinary look-up just used (the ordinary flow
+    // lives on in conntrack, and NAT is decided for a flow's first packet): still the WAN's.
+    for (server, port) in [("127.0.0.1", "127.0.0.1#40053"), ("::1", "::1#40054")] {
+        let bound: &[&str] = &["-b", port];
+        assert_eq!(look_up(&netns, &scratch, &[], server, bound), "192.0.2.66");
+        assert_eq!(
+            look_up(&netns, &scratch, vpn, server, bound),
+            "192.0.2.7",
+            "{server}: the VPN's look-up from an ordinary one's port"
+        );
+    }
     assert_eq!(dropped(&netns, firewall), 0);
     // A marked packet bound for the mesh is dropped; for the WAN it leaves (nobody answers
     // there); an unmarked one for the mesh leaves too.
