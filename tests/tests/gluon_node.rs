@@ -305,6 +305,7 @@ fn counting_table(node: bool) -> String {
     let rules = if node {
         "counter dns_wan { }\n counter dns_mesh { }\n counter vpn_wan { }\n counter vpn_mesh { }\n\
          counter launcher_wan { }\n counter launcher_mesh { }\n counter marked_mesh { }\n\
+         counter plain_wan { }\n counter plain_mesh { }\n\
          chain seen {\n  type filter hook postrouting priority 500; policy accept;\n\
          oifname \"br-wan\" meta l4proto { udp, tcp } th dport 53 counter name dns_wan\n\
          oifname \"mesh\" meta l4proto { udp, tcp } th dport 53 counter name dns_mesh\n\
@@ -312,6 +313,8 @@ fn counting_table(node: bool) -> String {
          oifname \"mesh\" udp dport 10000 counter name vpn_mesh\n\
          oifname \"br-wan\" udp dport 10001 counter name launcher_wan\n\
          oifname \"mesh\" udp dport 10001 counter name launcher_mesh\n\
+         oifname \"br-wan\" udp dport 10002 counter name plain_wan\n\
+         oifname \"mesh\" udp dport 10002 counter name plain_mesh\n\
          oifname \"mesh\" meta mark & 0x1 == 0x1 counter name marked_mesh\n }\n"
     } else {
         "counter dns { }\n counter other { }\n\
@@ -641,6 +644,13 @@ fn a_gluon_node_keeps_its_vpn_and_its_dns_on_the_wan_and_the_rest_on_the_mesh() 
     assert_eq!(net.dig(false, "127.0.0.1", &["AAAA"]), MESH_ANSWER_V6);
     assert_eq!(net.dig(false, "::1", &["+tcp", "AAAA"]), MESH_ANSWER_V6);
     assert!(net.mesh_queries() >= mesh_before + 3);
+    // Its packets too: a datagram for the VPN server's own address takes the mesh.
+    net.exec_ok(
+        &node,
+        &["bash", "-c", &format!("echo x > /dev/udp/{ISP_V6}/10002")],
+    );
+    assert_eq!(net.node_counted("plain_mesh"), 1);
+    assert_eq!(net.node_counted("plain_wan"), 0);
     let resolve = c_program("resolve.c", "resolve-musl", "musl-gcc", &["-static", "-O2"]);
     let resolve = resolve.to_str().unwrap().to_string();
     let plain = text(&net.exec(&node, &[&resolve, VPN_NAME]).stdout);
