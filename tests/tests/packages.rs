@@ -386,3 +386,97 @@ fn installing_gluon_wan_dns54_makes_its_user_as_openwrt_does() {
             .any(|l| l.starts_with("gluon-wan-dns54:x:32768:32768:"))
     );
 }
+
+#[test]
+fn the_feed_makefile_installs_what_the_packages_install() {
+    // OpenWrt's build is stood in for by the two include files it gives a package Makefile
+    // (tests/fixtures/openwrt/buildroot/: the install commands as OpenWrt defines them, and
+    // a BuildPackage that prints a package's fields and runs its install recipe).
+    let buildroot = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/openwrt/buildroot");
+    let feed =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/packages/feed/gluon-wan-tools");
+    let scratch = integration_tests::Scratch::new("feed");
+    for (arch, triple) in ARCHITECTURES {
+        // OpenWrt's ARCH for this package architecture: the Rust target's first word.
+        let openwrt_arch = triple.split('-').next().unwrap();
+        let dest = scratch.path(arch);
+        let out = output(
+            Command::new("make")
+                .current_dir(&feed)
+                .arg("-s")
+                .arg(format!("TOPDIR={}", buildroot.display()))
+                .arg(format!("INCLUDE_DIR={}", buildroot.display()))
+                .arg(format!("ARCH={openwrt_arch}"))
+                .arg(format!("DEST={}", dest.display()))
+                .args(["describe", "install"]),
+        );
+        assert!(out.status.success(), "{arch}: {}", text(&out.stderr));
+        let described = text(&out.stdout);
+        let (dir, _) = package_dir(arch);
+        for (name, files) in CONTENTS {
+            // The fields opkg's control file is made from, as the .ipk has them.
+            let ipk = dir.join(format!("{name}_0.1.0-r1_{arch}.ipk"));
+            let control_tar = scratch.path(&format!("{arch}-{name}-control.tar.gz"));
+            std::fs::write(&control_tar, member(&ipk, "./control.tar.gz")).unwrap();
+            let control = fields(&text(&member(&control_tar, "./control")));
+            let conffiles = match control.contains_key("Conflicts") {
+                true => text(&member(&control_tar, "./conffiles"))
+                    .trim()
+                    .to_string(),
+                false => String::new(),
+            };
+            let line = described
+                .lines()
+                .find(|l| l.starts_with(&format!("package={name} ")))
+                .unwrap_or_else(|| panic!("{name}: {described}"));
+            let depends = control
+                .get("Depends")
+                .map(|d| format!(" +{d}"))
+                .unwrap_or_default();
+            let conflicts = control.get("Conflicts").cloned().unwrap_or_default();
+            let userid = control.get("Require-User").cloned().unwrap_or_default();
+            assert_eq!(
+                line,
+                format!(
+                    "package={name} depends=@(mips||mipsel||x86_64){depends} \
+                     conflicts={conflicts} userid={userid} conffiles={conffiles}"
+                )
+                .replace(" +libc", ""),
+                "{arch}"
+            );
+            // The files: exactly those of the .ipk, with its modes and bytes.
+            let installed = text(
+                &output(
+                    Command::new("find")
+                        .arg(dest.join(name))
+                        .args(["-type", "f", "-printf", "%P %m\n"]),
+                )
+                .stdout,
+            );
+            let mut installed: Vec<&str> = installed.lines().collect();
+            installed.sort();
+            let mut expected: Vec<String> = files
+                .iter()
+                .map(|(path, mode, _)| {
+                    let octal = if mode.contains('x') { "755" } else { "644" };
+                    format!("{path} {octal}")
+                })
+                .collect();
+            expected.sort();
+            assert_eq!(installed, expected, "{arch} {name}");
+            for (path, _, source) in files {
+                let expected = match source.split_once(':').unwrap() {
+                    ("dist", file) => dist_dir(triple).join(file),
+                    (_, tree) => Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("../packaging/openwrt/files")
+                        .join(tree),
+                };
+                assert_eq!(
+                    std::fs::read(dest.join(name).join(path)).unwrap(),
+                    std::fs::read(&expected).unwrap(),
+                    "{arch} {name} {path}"
+                );
+            }
+        }
+    }
+}

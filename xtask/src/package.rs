@@ -214,6 +214,7 @@ pub fn build_packages(key: Option<&Path>) -> Result {
     )
     .trim()
     .to_string();
+    build_feed()?;
     for (triple, arches) in OPENWRT_ARCHITECTURES {
         for arch in *arches {
             let dir = package_dir(arch);
@@ -250,6 +251,46 @@ pub fn build_packages(key: Option<&Path>) -> Result {
         }
     }
     Ok(())
+}
+
+/// The feed directory for OpenWrt and Gluon builds, `target/packages/feed/gluon-wan-tools/`:
+/// the Makefile of `packaging/openwrt/feed/`, the scripts of `packaging/openwrt/files/`, and
+/// the dist files each package installs, in `prebuilt/<Rust target>/`.
+fn build_feed() -> Result {
+    let feed = feed_dir();
+    if feed.exists() {
+        fs::remove_dir_all(&feed)?;
+    }
+    fs::create_dir_all(&feed)?;
+    fs::copy(
+        root().join("packaging/openwrt/feed/gluon-wan-tools/Makefile"),
+        feed.join("Makefile"),
+    )?;
+    run(Command::new("cp")
+        .arg("-R")
+        .arg(root().join("packaging/openwrt/files"))
+        .arg(feed.join("files")))?;
+    for (triple, _) in OPENWRT_ARCHITECTURES {
+        let prebuilt = feed.join("prebuilt").join(triple);
+        fs::create_dir_all(&prebuilt)?;
+        for package in PACKAGES {
+            for file in package.files {
+                if let Source::Dist(name) = file.source {
+                    fs::copy(dist_dir(triple).join(name), prebuilt.join(name))?;
+                }
+            }
+        }
+    }
+    eprintln!(
+        "xtask: the feed for OpenWrt and Gluon builds in {}",
+        feed.display()
+    );
+    Ok(())
+}
+
+/// Where the feed lands.
+pub fn feed_dir() -> PathBuf {
+    root().join("target/packages/feed/gluon-wan-tools")
 }
 
 /// Stages `package` for `arch` (from the dist files of `triple`) and turns it into an `.ipk`
