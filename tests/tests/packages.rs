@@ -419,7 +419,10 @@ fn the_feed_makefile_installs_what_the_packages_install() {
             let control_tar = scratch.path(&format!("{arch}-{name}-control.tar.gz"));
             std::fs::write(&control_tar, member(&ipk, "./control.tar.gz")).unwrap();
             let control = fields(&text(&member(&control_tar, "./control")));
-            let conffiles = match control.contains_key("Conflicts") {
+            let has_conffiles = text(&tar(&["-tz"], Some(&control_tar)))
+                .lines()
+                .any(|l| l == "./conffiles");
+            let conffiles = match has_conffiles {
                 true => text(&member(&control_tar, "./conffiles"))
                     .trim()
                     .to_string(),
