@@ -215,6 +215,7 @@ pub fn build_packages(key: Option<&Path>) -> Result {
     .trim()
     .to_string();
     build_feed()?;
+    let mut sizes = Vec::new();
     for (triple, arches) in OPENWRT_ARCHITECTURES {
         for arch in *arches {
             let dir = package_dir(arch);
@@ -226,6 +227,12 @@ pub fn build_packages(key: Option<&Path>) -> Result {
             for package in PACKAGES {
                 let ipk = build_package(package, triple, arch, &epoch, &dir)?;
                 index += &index_entry(&ipk)?;
+                sizes.push((
+                    *arch,
+                    package.name,
+                    installed_bytes(package, triple)?,
+                    fs::metadata(&ipk)?.len(),
+                ));
             }
             fs::write(dir.join("Packages"), &index)?;
             run(Command::new("sh")
@@ -250,7 +257,29 @@ pub fn build_packages(key: Option<&Path>) -> Result {
             );
         }
     }
+    print_sizes(&sizes);
     Ok(())
+}
+
+/// The bytes a package's files take once installed (before the file system compresses them).
+fn installed_bytes(package: &Package, triple: &str) -> Result<u64> {
+    let mut bytes = 0;
+    for file in package.files {
+        bytes += fs::metadata(source_path(file.source, triple))?.len();
+    }
+    Ok(bytes)
+}
+
+/// The size table of the packages: per architecture, each package's installed files and its
+/// `.ipk`, in bytes.
+fn print_sizes(sizes: &[(&str, &str, u64, u64)]) {
+    println!(
+        "{:<12} {:<22} {:>10} {:>8}",
+        "arch", "package", "installed", "ipk"
+    );
+    for (arch, name, installed, ipk) in sizes {
+        println!("{arch:<12} {name:<22} {installed:>15} {ipk:>9}");
+    }
 }
 
 /// The feed directory for OpenWrt and Gluon builds, `target/packages/feed/gluon-wan-tools/`:
@@ -293,6 +322,14 @@ pub fn feed_dir() -> PathBuf {
     root().join("target/packages/feed/gluon-wan-tools")
 }
 
+/// Where a packaged file is read from, for the dist files of `triple`.
+fn source_path(source: Source, triple: &str) -> PathBuf {
+    match source {
+        Source::Dist(name) => dist_dir(triple).join(name),
+        Source::Tree(path) => root().join("packaging/openwrt/files").join(path),
+    }
+}
+
 /// Stages `package` for `arch` (from the dist files of `triple`) and turns it into an `.ipk`
 /// in `out` as ipkg-build does; returns its path.
 fn build_package(
@@ -312,10 +349,7 @@ fn build_package(
     let control_dir = stage.join("CONTROL");
     fs::create_dir_all(&control_dir)?;
     for file in package.files {
-        let from = match file.source {
-            Source::Dist(name) => dist_dir(triple).join(name),
-            Source::Tree(path) => root().join("packaging/openwrt/files").join(path),
-        };
+        let from = source_path(file.source, triple);
         let to = stage.join(file.path);
         fs::create_dir_all(to.parent().expect("a file has a directory"))?;
         fs::copy(&from, &to)
