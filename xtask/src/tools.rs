@@ -212,6 +212,12 @@ pub const TOOLS: &[Tool] = &[
         why: "runs the shipped shell scripts with OpenWrt's shell in their tests",
     },
     Tool {
+        program: "cp",
+        package: "coreutils",
+        need: Need::Test,
+        why: "copies the scripts into the feed directory of the packages",
+    },
+    Tool {
         program: "jq",
         package: "jq",
         need: Need::Test,
