@@ -197,9 +197,9 @@ mod tests {
     #[test]
     fn the_checked_in_budgets_respect_the_ceilings() {
         // The issues' ceilings for big-endian MIPS: budgets may move, never above these. The
-        // exceptions, routes (ceiling 12 KiB), dns54 (32 KiB) and, while its issue is open,
-        // viawan (4 KiB), are explained in budgets.txt and their READMEs; their limits here
-        // are their budgets then, so that they cannot grow unseen.
+        // exceptions, routes (ceiling 12 KiB), dns54 (32 KiB) and viawan (4 KiB), are
+        // explained in budgets.txt and their READMEs; their limits here are their budgets
+        // then, so that they cannot grow unseen.
         let ceilings = [
             ("libpacketmark.so", 3072),
             ("routes", 27_072),
