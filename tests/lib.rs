@@ -494,6 +494,19 @@ impl OpenWrtRoot {
         self.scratch.path("standin/bin")
     }
 
+    /// Runs `commands` in the root, in `netns` (as root), in a mount namespace of their own;
+    /// returns what they printed.
+    pub fn run(&self, netns: &Netns, env: &str, commands: &str) -> String {
+        netns.run_ok(&[
+            "unshare",
+            "--mount",
+            "--",
+            "sh",
+            "-c",
+            &self.script(env, commands),
+        ])
+    }
+
     /// The shell text that, run by `sh` as root in a mount namespace of its own (`unshare
     /// --mount`, or `ip netns exec`, which makes one), builds the root and runs `commands`
     /// in it with busybox `sh`, with the environment `env` (`NAME=value` words) and nothing

@@ -1,7 +1,7 @@
 //! A Gluon node in network namespaces, end to end, with real fastd: the proof that the parts
 //! together keep the node's own WAN traffic on the WAN and everything else on the mesh.
 //!
-//! Three namespaces made with `ip netns` (so that `ip netns exec` gives the node its own
+//! Three named namespaces of `ip netns` (so that `ip netns exec` gives the node its own
 //! `/etc/resolv.conf` and `/etc/group` from `/etc/netns/NODE/`), removed at the end:
 //! - `isp`, behind the node's `br-wan`: a DNS server (dnsmasq) that knows the VPN server's
 //!   name, and the fastd server, on IPv4 and IPv6.
@@ -256,6 +256,25 @@ impl Network {
     }
 }
 
+/// `argv` as nobody (65534) keeping one capability, ambient so that it reaches the command:
+/// a process that may do that much, and not set a mark (no CAP_NET_ADMIN).
+fn as_nobody_keeping(capability: &str, argv: &[&str]) -> Vec<String> {
+    let mut full: Vec<String> = [
+        "setpriv",
+        "--reuid",
+        "65534",
+        "--regid",
+        "65534",
+        "--clear-groups",
+    ]
+    .map(String::from)
+    .to_vec();
+    full.push(format!("--inh-caps=-all,+{capability}"));
+    full.push(format!("--ambient-caps=+{capability}"));
+    full.extend(argv.iter().map(|a| a.to_string()));
+    full
+}
+
 /// The first group ID from 800 (Gluon's `gluon-mesh-vpn=800`) that this machine's /etc/group
 /// does not use, and that group file with `gluon-mesh-vpn` added.
 fn vpn_group() -> (u32, String) {
@@ -385,11 +404,22 @@ fn build() -> Network {
         vpn_gid,
     };
     let (node, isp, mesh) = (net.node.clone(), net.isp.clone(), net.mesh.clone());
+    // Each namespace is a named one of `ip netns`, made as `ip netns add` makes it (a new
+    // network namespace bound onto /run/netns/NAME), but with util-linux `unshare`:
+    // `ip netns add` then returns to its own namespace with setns, which a user namespace
+    // (fresh-check's) refuses; `ip netns exec`, `ip -n` and `ip netns delete` work on it alike.
+    std::fs::create_dir_all("/run/netns").unwrap();
     for ns in [&node, &isp, &mesh] {
-        let out = output(Command::new("ip").args(["netns", "add", ns]));
+        let file = format!("/run/netns/{ns}");
+        std::fs::File::create(&file).unwrap();
+        let out = output(
+            Command::new("unshare")
+                .arg(format!("--net={file}"))
+                .arg("true"),
+        );
         assert!(
             out.status.success(),
-            "ip netns add {ns}: {}",
+            "unshare --net={file}: {}",
             text(&out.stderr)
         );
         net.ip(ns, &["link", "set", "lo", "up"]);
@@ -793,25 +823,12 @@ fn a_gluon_node_keeps_its_vpn_and_its_dns_on_the_wan_and_the_rest_on_the_mesh() 
     // The node's ordinary resolver has forwarded the unmarked look-ups above into the mesh;
     // from here on nothing asks it.
     let dns_mesh_before = net.node_counted("dns_mesh");
-    let unprivileged = net.start(
-        "dns54-unmarkable",
-        &node,
-        &[
-            "setpriv",
-            "--reuid",
-            "65534",
-            "--regid",
-            "65534",
-            "--clear-groups",
-            "--inh-caps=-all,+net_bind_service",
-            "--ambient-caps=+net_bind_service",
-            &dns54,
-            "--resolv-file",
-            &resolv_arg,
-            "--mark",
-            "1",
-        ],
+    let argv = as_nobody_keeping(
+        "net_bind_service",
+        &[&dns54, "--resolv-file", &resolv_arg, "--mark", "1"],
     );
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let unprivileged = net.start("dns54-unmarkable", &node, &argv);
     assert!(
         wait_for(Duration::from_secs(5), || net
             .log("dns54-unmarkable")
@@ -827,17 +844,9 @@ fn a_gluon_node_keeps_its_vpn_and_its_dns_on_the_wan_and_the_rest_on_the_mesh() 
     // The launcher, unable to mark (it may set the group, but has no CAP_NET_ADMIN): its
     // command's sockets fail, so its look-up and its datagram never leave unmarked.
     let launcher_before = net.node_counted("launcher_mesh");
-    let failed = net.exec(
-        &node,
+    let argv = as_nobody_keeping(
+        "setgid",
         &[
-            "setpriv",
-            "--reuid",
-            "65534",
-            "--regid",
-            "65534",
-            "--clear-groups",
-            "--inh-caps=-all,+setgid",
-            "--ambient-caps=+setgid",
             &viawan,
             "--preload",
             &preload,
@@ -847,6 +856,8 @@ fn a_gluon_node_keeps_its_vpn_and_its_dns_on_the_wan_and_the_rest_on_the_mesh() 
             LAUNCHER_PORT,
         ],
     );
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let failed = net.exec(&node, &argv);
     assert!(
         !text(&failed.stdout).starts_with("ok"),
         "{}",

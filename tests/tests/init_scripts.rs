@@ -151,17 +151,11 @@ fn the_resolv_writer_writes_the_servers_update_lua_would() {
     record_wan_status(&root);
     let resolv = root.var("gluon/wan-dnsmasq/resolv.conf");
     let write = |setup: &str| {
-        netns.run_ok(&[
-            "unshare",
-            "--mount",
-            "--",
-            "sh",
-            "-c",
-            &root.script(
-                "",
-                &format!("set -e\n{setup}\n/lib/gluon/wan-dns54/update-resolv"),
-            ),
-        ])
+        root.run(
+            &netns,
+            "",
+            &format!("set -e\n{setup}\n/lib/gluon/wan-dns54/update-resolv"),
+        )
     };
 
     // The dynamic servers: the interfaces of the lists in name order, each list in its
@@ -229,17 +223,11 @@ fn the_hotplug_hook_rewrites_the_resolv_file_on_the_wan_interfaces_events_only()
     let resolv = root.var("gluon/wan-dnsmasq/resolv.conf");
     // hotplug-call sources each script of /etc/hotplug.d/iface/ with the event's variables.
     let event = |interface: &str| {
-        netns.run_ok(&[
-            "unshare",
-            "--mount",
-            "--",
-            "sh",
-            "-c",
-            &root.script(
-                &format!("ACTION=ifup INTERFACE={interface}"),
-                ". /etc/hotplug.d/iface/50-gluon-wan-dns54",
-            ),
-        ])
+        root.run(
+            &netns,
+            &format!("ACTION=ifup INTERFACE={interface}"),
+            ". /etc/hotplug.d/iface/50-gluon-wan-dns54",
+        )
     };
     for interface in ["mesh_vpn", "client", "loopback"] {
         event(interface);
@@ -264,17 +252,11 @@ fn the_routes_hook_puts_the_policy_back_after_every_interface_event() {
     )
     .unwrap();
     let event = |interface: &str| {
-        netns.run_ok(&[
-            "unshare",
-            "--mount",
-            "--",
-            "sh",
-            "-c",
-            &root.script(
-                &format!("ACTION=ifup INTERFACE={interface}"),
-                ". /etc/hotplug.d/iface/05-gluon-wan-routes",
-            ),
-        ])
+        root.run(
+            &netns,
+            &format!("ACTION=ifup INTERFACE={interface}"),
+            ". /etc/hotplug.d/iface/05-gluon-wan-routes",
+        )
     };
     let policy = |family: &str| {
         let rules = netns.run_ok(&["ip", family, "rule", "show", "fwmark", "0x1/0x1"]);

@@ -108,6 +108,16 @@ const CONTENTS: [(&str, &[Installed]); 5] = [
     ),
 ];
 
+/// The file an `Installed` entry's source names, for the dist files of `triple`.
+fn source_file(source: &str, triple: &str) -> std::path::PathBuf {
+    match source.split_once(':').unwrap() {
+        ("dist", file) => dist_dir(triple).join(file),
+        (_, tree) => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../packaging/openwrt/files")
+            .join(tree),
+    }
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -254,16 +264,12 @@ fn every_package_unpacks_as_opkg_reads_it_and_installs_the_shipped_files() {
                     regular.contains(&(mode, "0/0", &format!("./{path}"))),
                     "{path} {mode}: {listing}"
                 );
-                let expected = match source.split_once(':').unwrap() {
-                    ("dist", file) => dist_dir(triple).join(file),
-                    (_, tree) => Path::new(env!("CARGO_MANIFEST_DIR"))
-                        .join("../packaging/openwrt/files")
-                        .join(tree),
-                };
-                assert_eq!(
-                    std::fs::read(unpacked.join(path)).unwrap(),
-                    std::fs::read(&expected).unwrap(),
-                    "{arch} {path}"
+                let expected = source_file(source, triple);
+                assert!(
+                    std::fs::read(unpacked.join(path)).unwrap()
+                        == std::fs::read(&expected).unwrap(),
+                    "{arch} {path}: differs from {}",
+                    expected.display()
                 );
             }
         }
@@ -468,16 +474,12 @@ fn the_feed_makefile_installs_what_the_packages_install() {
             expected.sort();
             assert_eq!(installed, expected, "{arch} {name}");
             for (path, _, source) in files {
-                let expected = match source.split_once(':').unwrap() {
-                    ("dist", file) => dist_dir(triple).join(file),
-                    (_, tree) => Path::new(env!("CARGO_MANIFEST_DIR"))
-                        .join("../packaging/openwrt/files")
-                        .join(tree),
-                };
-                assert_eq!(
-                    std::fs::read(dest.join(name).join(path)).unwrap(),
-                    std::fs::read(&expected).unwrap(),
-                    "{arch} {name} {path}"
+                let expected = source_file(source, triple);
+                assert!(
+                    std::fs::read(dest.join(name).join(path)).unwrap()
+                        == std::fs::read(&expected).unwrap(),
+                    "{arch} {name} {path}: differs from {}",
+                    expected.display()
                 );
             }
         }
