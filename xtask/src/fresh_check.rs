@@ -211,12 +211,19 @@ fn map_ids(pid: u32) -> Result {
 /// root): the system mounts, `pivot_root` into the root, the old root dropped, binfmt_misc of
 /// the user namespace's own, and the script as PID 1 with a clean environment. `mount`,
 /// `umount` and `pivot_root` are util-linux's, in every Debian root.
+///
+/// `/sys` is bound in twice. `ip netns exec` and `ip -n` unmount `/sys` and mount a fresh
+/// sysfs for the namespace they enter, and inside a user namespace the kernel allows that
+/// only while another sysfs mount stays fully visible (`mount_too_revealing`); the second
+/// binding, `/run/sysfs-kept-visible`, is that one. Root on a real machine needs none of it.
 const ENTER: &str = r#"set -eu
 read mapped
 mount --rbind "$2" "$2"
 mount -t proc proc "$2/proc"
 mount --rbind /sys "$2/sys"
 mount --rbind /dev "$2/dev"
+mkdir -p "$2/run/sysfs-kept-visible"
+mount --rbind /sys "$2/run/sysfs-kept-visible"
 cd "$2"
 mkdir -p .old-root
 pivot_root . .old-root
