@@ -548,3 +548,16 @@ impl OpenWrtRoot {
         )
     }
 }
+
+/// The packets counted by the dropping rules of an `nft list chain` listing (the shipped
+/// firewall's fail-closed rule counts what it drops).
+pub fn nft_dropped(listing: &str) -> u64 {
+    listing
+        .lines()
+        .filter(|l| l.contains(" drop"))
+        .filter_map(|l| {
+            let mut words = l.split_whitespace().skip_while(|w| *w != "packets");
+            words.nth(1)?.parse::<u64>().ok()
+        })
+        .sum()
+}

@@ -1027,15 +1027,5 @@ fn guard_drops(net: &Network) -> u64 {
             "wan_only",
         ],
     );
-    listed
-        .lines()
-        .filter(|l| l.contains("drop"))
-        .filter_map(|l| {
-            l.split_whitespace()
-                .skip_while(|w| *w != "packets")
-                .nth(1)?
-                .parse::<u64>()
-                .ok()
-        })
-        .sum()
+    integration_tests::nft_dropped(&listed)
 }
