@@ -549,6 +549,16 @@ impl OpenWrtRoot {
     }
 }
 
+/// The command that lists the shipped nftables table's fail-closed chain.
+pub const LIST_FAIL_CLOSED_CHAIN: [&str; 6] = [
+    "nft",
+    "list",
+    "chain",
+    "inet",
+    "gluon_wan_tools",
+    "wan_only",
+];
+
 /// The packets counted by the dropping rules of an `nft list chain` listing (the shipped
 /// firewall's fail-closed rule counts what it drops).
 pub fn nft_dropped(listing: &str) -> u64 {

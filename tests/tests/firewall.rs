@@ -81,14 +81,7 @@ enum Firewall {
 fn dropped(netns: &Netns, firewall: Firewall) -> u64 {
     match firewall {
         Firewall::Nftables => {
-            let chain = netns.run_ok(&[
-                "nft",
-                "list",
-                "chain",
-                "inet",
-                "gluon_wan_tools",
-                "wan_only",
-            ]);
+            let chain = netns.run_ok(&integration_tests::LIST_FAIL_CLOSED_CHAIN);
             assert!(chain.contains("counter packets"), "{chain}");
             integration_tests::nft_dropped(&chain)
         }

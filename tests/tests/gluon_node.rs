@@ -382,10 +382,15 @@ fn fastd_configs() -> (String, String) {
          secret \"{server_secret}\";\nmtu 1312;\nbind {ISP_V4}:10000;\nbind [{ISP_V6}]:10000;\n\
          peer \"node\" {{ key \"{node_public}\"; }}\n"
     );
-    // As Gluon configures it: the mark on its packets, the VPN group.
+    // As Gluon configures it (the mark on its packets), but without its `group` line: fastd
+    // switches to that group itself only after its resolver thread has started, and whether
+    // the first look-up's socket is made before or after the switch is a race (lost on
+    // nodes, where GLUON.md saw the look-up fail; won here, with Debian's glibc fastd). With
+    // the line, this test passed with fastd started outside the group too (tried), so it
+    // could not tell whether the start set the group; without it, only the start can.
     let node = format!(
         "log level verbose;\ninterface \"mesh-vpn\";\nmode tap;\nmethod \"null\";\n\
-         secret \"{node_secret}\";\nmtu 1312;\npacket mark 1;\ngroup \"gluon-mesh-vpn\";\n\
+         secret \"{node_secret}\";\nmtu 1312;\npacket mark 1;\n\
          peer \"server\" {{ key \"{server_public}\"; remote \"{VPN_NAME}\" port 10000; }}\n"
     );
     (server, node)
@@ -1016,16 +1021,6 @@ fn tunnel_carries(net: &Network, limit: Duration) -> bool {
 
 /// The packets the firewall's fail-closed rule has dropped in the node.
 fn guard_drops(net: &Network) -> u64 {
-    let listed = net.exec_ok(
-        &net.node,
-        &[
-            "nft",
-            "list",
-            "chain",
-            "inet",
-            "gluon_wan_tools",
-            "wan_only",
-        ],
-    );
+    let listed = net.exec_ok(&net.node, &integration_tests::LIST_FAIL_CLOSED_CHAIN);
     integration_tests::nft_dropped(&listed)
 }
