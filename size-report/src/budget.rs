@@ -202,14 +202,14 @@ mod tests {
         // then, so that they cannot grow unseen.
         let ceilings = [
             ("libpacketmark.so", 3072),
-            ("routes", 27_072),
-            ("dns54", 36_352),
-            ("viawan", 6912),
+            ("routes", 26_688),
+            ("dns54", 36_032),
+            ("viawan", 6592),
         ];
         let said = include_str!("../budgets.txt");
-        assert!(said.contains("routes ships at 27,000 B"));
-        assert!(said.contains("dns54 ships at 36,312 B"));
-        assert!(said.contains("viawan ships at 6,872 B"));
+        assert!(said.contains("routes ships at 26,664 B"));
+        assert!(said.contains("dns54 ships at 35,976 B"));
+        assert!(said.contains("viawan ships at 6,536 B"));
         let budgets = parse_budgets(include_str!("../budgets.txt")).unwrap();
         for (file, ceiling) in ceilings {
             let budget = budgets

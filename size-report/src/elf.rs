@@ -43,6 +43,14 @@ fn parse(bytes: &[u8]) -> Result<object::File<'_>, String> {
     if file.format() != BinaryFormat::Elf {
         return Err("not an ELF file".into());
     }
+    if let Some(end) = segments_end(&file)
+        && end > bytes.len() as u64
+    {
+        return Err(format!(
+            "its segments end at byte {end}, past the end of the file ({} bytes); truncated?",
+            bytes.len()
+        ));
+    }
     for section in file.sections() {
         if let Some((offset, size)) = section.file_range()
             && offset
@@ -57,6 +65,39 @@ fn parse(bytes: &[u8]) -> Result<object::File<'_>, String> {
         }
     }
     Ok(file)
+}
+
+/// The last byte any segment's file image takes (None when the offsets overflow).
+fn segments_end(file: &object::File<'_>) -> Option<u64> {
+    use object::read::elf::ProgramHeader;
+    let ends = |offset: u64, size: u64| offset.checked_add(size);
+    match file {
+        object::File::Elf32(elf) => {
+            let e = elf.endian();
+            elf.elf_program_headers()
+                .iter()
+                .map(|p| ends(p.p_offset(e).into(), p.p_filesz(e).into()))
+                .try_fold(0u64, |max, end| end.map(|end| max.max(end)))
+        }
+        object::File::Elf64(elf) => {
+            let e = elf.endian();
+            elf.elf_program_headers()
+                .iter()
+                .map(|p| ends(p.p_offset(e), p.p_filesz(e)))
+                .try_fold(0u64, |max, end| end.map(|end| max.max(end)))
+        }
+        _ => Some(0),
+    }
+}
+
+/// Checks that `bytes` is a whole ELF file with segments for the loader: the shipped form,
+/// which has no section headers to measure (the unstripped copy has them).
+pub fn check_shipped(bytes: &[u8]) -> Result<(), String> {
+    let file = parse(bytes)?;
+    if segments_end(&file) == Some(0) {
+        return Err("no program headers: nothing would load it".into());
+    }
+    Ok(())
 }
 
 fn is_alloc(section: &object::Section<'_, '_>) -> bool {
@@ -139,20 +180,12 @@ const FORBIDDEN_NAMES: &[(&str, &str)] = &[
     ("__rust_start_panic", "panic machinery"),
 ];
 
-/// What `bytes` (the shipped file) and `symbols_from` (its unstripped twin, whose symbol names
-/// the shipped file no longer has) reveal of formatting, panic, unwinding or allocation code,
-/// or of the source-file paths that panic locations keep.
-pub fn forbidden_machinery(
-    bytes: &[u8],
-    symbols_from: Option<&[u8]>,
-) -> Result<Vec<Finding>, String> {
-    let shipped = parse(bytes)?;
+/// What the unstripped copy of a shipped file (its symbol names, and the sections the shipped
+/// file loads, byte for byte the same) reveals of formatting, panic, unwinding or allocation
+/// code, or of the source-file paths that panic locations keep.
+pub fn forbidden_machinery(unstripped: &[u8]) -> Result<Vec<Finding>, String> {
+    let named = parse(unstripped)?;
     let mut findings = Vec::new();
-    let named = match symbols_from {
-        Some(unstripped) => Some(parse(unstripped)?),
-        None => None,
-    };
-    let named = named.as_ref().unwrap_or(&shipped);
     let names = named
         .symbols()
         .chain(named.dynamic_symbols())
@@ -175,7 +208,7 @@ pub fn forbidden_machinery(
             });
         }
     }
-    for section in shipped.sections() {
+    for section in named.sections() {
         let read_only_data = is_alloc(&section)
             && matches!(
                 section.kind(),
@@ -289,7 +322,7 @@ mod tests {
         let all = |bytes: &[u8]| {
             let _ = sections(bytes);
             let _ = largest_symbols(bytes, 20);
-            let _ = forbidden_machinery(bytes, Some(bytes));
+            let _ = forbidden_machinery(bytes);
         };
         for len in (0..real.len()).filter(|len| *len < 4096 || len % 61 == 0) {
             all(&real[..len]);
@@ -319,7 +352,7 @@ mod tests {
         let largest = largest_symbols(&me, 20).unwrap();
         assert_eq!(largest.len(), 20);
         assert!(largest.windows(2).all(|w| w[0].size >= w[1].size));
-        let findings = forbidden_machinery(&me, None).unwrap();
+        let findings = forbidden_machinery(&me).unwrap();
         assert!(
             findings
                 .iter()

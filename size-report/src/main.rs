@@ -18,10 +18,11 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 Usage: size-report [OPTIONS] DIST_DIR
 
-Measures every shipped file under DIST_DIR/<target>/ (the unstripped copies under
-DIST_DIR/<target>/unstripped/ give symbol names): file bytes, loaded bytes (SHF_ALLOC
-sections), .text/.rodata/.data/.bss, an xz estimate, per-target totals, and the size of a
-squashfs image of each target's files. Checks that no file has formatting, panic,
+Measures every shipped file under DIST_DIR/<target>/ and its unstripped copy under
+DIST_DIR/<target>/unstripped/ (required: the shipped files have no section headers, so
+sections and symbols are read there): file bytes, loaded bytes (SHF_ALLOC sections),
+.text/.rodata/.data/.bss, an xz estimate, per-target totals, and the size of a squashfs
+image of each target's files. Checks that no file has formatting, panic,
 unwinding or allocation machinery.
 
 Options:
@@ -179,10 +180,17 @@ fn measure_file(
 ) -> Result<Row, String> {
     let context = |e: String| format!("{}: {e}", path.display());
     let bytes = fs::read(path).map_err(|e| context(e.to_string()))?;
-    let sections = elf::sections(&bytes).map_err(context)?;
-    let twin = fs::read(unstripped).ok();
-    let findings = elf::forbidden_machinery(&bytes, twin.as_deref())
-        .map_err(|e| format!("{}: {e}", unstripped.display()))?;
+    elf::check_shipped(&bytes).map_err(context)?;
+    // The shipped file has no section headers (as OpenWrt's sstrip leaves files): its
+    // sections are measured in the unstripped copy, whose loaded bytes are the same.
+    let twin_context = |e: String| format!("{}: {e}", unstripped.display());
+    let twin = fs::read(unstripped).map_err(|e| {
+        twin_context(format!(
+            "{e}: every shipped file needs its unstripped copy (`cargo xtask dist` writes both)"
+        ))
+    })?;
+    let sections = elf::sections(&twin).map_err(twin_context)?;
+    let findings = elf::forbidden_machinery(&twin).map_err(twin_context)?;
     let figures: Figures = FIGURES
         .iter()
         .map(|&key| key.to_string())
@@ -209,31 +217,10 @@ fn measure_file(
         ..Row::default()
     };
     if symbols || row.over_budget().is_some() {
-        symbols_into(&mut row, &bytes, twin.as_deref(), unstripped)?;
+        row.largest_symbols = elf::largest_symbols(&twin, SYMBOL_COUNT)?;
+        row.symbols_note = Some(format!("(from {})", unstripped.display()));
     }
     Ok(row)
-}
-
-/// Lists the largest symbols, from the unstripped twin when there is one.
-fn symbols_into(
-    row: &mut Row,
-    shipped: &[u8],
-    twin: Option<&[u8]>,
-    twin_path: &Path,
-) -> Result<(), String> {
-    let (bytes, note) = match twin {
-        Some(twin) => (twin, format!("(from {})", twin_path.display())),
-        None => (
-            shipped,
-            format!(
-                "(dynamic symbols only: no unstripped copy at {})",
-                twin_path.display()
-            ),
-        ),
-    };
-    row.largest_symbols = elf::largest_symbols(bytes, SYMBOL_COUNT)?;
-    row.symbols_note = Some(note);
-    Ok(())
 }
 
 /// Measures one target directory; problems with single files go to `errors`.

@@ -6,20 +6,31 @@ use object::{Endian, Endianness, Object, elf};
 
 const PROGRAMS: &[&str] = &["dns54", "routes", "viawan"];
 const LIBRARY: &str = "libpacketmark.so";
-const DROPPED: &[&str] = &[".pdr", ".comment", ".eh_frame"];
 
 fn read(target: &Target, name: &str) -> Vec<u8> {
     let path = dist_dir(target.triple).join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn assert_no_dropped_sections(file: &object::File<'_>, what: &str) {
-    for name in DROPPED {
-        assert!(
-            file.section_by_name(name).is_none(),
-            "{what} still has {name}"
-        );
-    }
+/// The shipped form, as OpenWrt's sstrip leaves a file: no section headers at all, and not a
+/// byte after the last one a segment loads.
+fn assert_shipped_form(data: &[u8], what: &str) {
+    let file = object::File::parse(data).unwrap();
+    assert_eq!(file.sections().count(), 0, "{what}: has section headers");
+    let end = segments(data)
+        .iter()
+        .map(|&(_, offset, size)| offset + size)
+        .max()
+        .unwrap_or(0);
+    let headers_end = match &file {
+        object::File::Elf32(_) => 52 + 32 * segments(data).len() as u64,
+        _ => 64 + 56 * segments(data).len() as u64,
+    };
+    assert_eq!(
+        data.len() as u64,
+        end.max(headers_end),
+        "{what}: bytes past the last segment"
+    );
 }
 
 #[test]
@@ -56,8 +67,8 @@ fn shipped_file(target: &Target, name: &str, kind: object::ObjectKind) -> (Strin
     let file = object::File::parse(&*data).unwrap();
     let what = format!("{} {name}", target.triple);
     assert_eq!(file.kind(), kind, "{what}: ELF type");
-    assert_no_dropped_sections(&file, &what);
-    (what, program_header_types(&data))
+    assert_shipped_form(&data, &what);
+    (what, segments(&data).iter().map(|s| s.0).collect())
 }
 
 #[test]
@@ -102,23 +113,69 @@ fn unstripped_copies_keep_their_symbols() {
     }
 }
 
-fn program_header_types(data: &[u8]) -> Vec<u32> {
+/// Each program header's type, file offset and file size.
+fn segments(data: &[u8]) -> Vec<(u32, u64, u64)> {
     match object::File::parse(data).unwrap() {
         object::File::Elf32(elf) => {
             let e = elf.endian();
             elf.elf_program_headers()
                 .iter()
-                .map(|p| p.p_type(e))
+                .map(|p| (p.p_type(e), p.p_offset(e).into(), p.p_filesz(e).into()))
                 .collect()
         }
         object::File::Elf64(elf) => {
             let e = elf.endian();
             elf.elf_program_headers()
                 .iter()
-                .map(|p| p.p_type(e))
+                .map(|p| (p.p_type(e), p.p_offset(e), p.p_filesz(e)))
                 .collect()
         }
         _ => panic!("not ELF"),
+    }
+}
+
+/// The toolchain's `llvm-readobj` (llvm-tools, which `cargo xtask test` installs).
+fn llvm_readobj() -> std::path::PathBuf {
+    let sysroot = output(std::process::Command::new("rustc").args(["--print", "sysroot"]));
+    let info = output(std::process::Command::new("rustc").arg("-vV"));
+    let info = String::from_utf8_lossy(&info.stdout);
+    let host = info
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc -vV names the host");
+    std::path::PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim())
+        .join("lib/rustlib")
+        .join(host)
+        .join("bin/llvm-readobj")
+}
+
+#[test]
+fn readers_of_program_headers_read_the_shipped_files() {
+    // What the loader reads is all a file without section headers keeps: binutils' readelf
+    // and llvm-readelf (llvm-readobj in GNU style) must still list every segment.
+    let llvm = llvm_readobj();
+    for target in TARGETS {
+        for name in PROGRAMS.iter().copied().chain([LIBRARY]) {
+            let path = dist_dir(target.triple).join(name);
+            let what = format!("{} {name}", target.triple);
+            let count = segments(&read(target, name)).len();
+            for listing in [
+                output(std::process::Command::new("readelf").arg("-lW").arg(&path)),
+                output(
+                    std::process::Command::new(&llvm)
+                        .args(["--elf-output-style=GNU", "--program-headers"])
+                        .arg(&path),
+                ),
+            ] {
+                let text = String::from_utf8_lossy(&listing.stdout);
+                assert!(listing.status.success(), "{what}: {text}");
+                assert!(
+                    text.contains(&format!("There are {count} program headers")),
+                    "{what}: {text}"
+                );
+                assert!(text.contains("LOAD"), "{what}: {text}");
+            }
+        }
     }
 }
 

@@ -124,8 +124,10 @@ fn figures_equal_readelf_and_size_for_every_target() {
         for name in shipped_files(&dir) {
             let file = dir.join(&name);
             let figures = &row(&report, target.triple, &name)["figures"];
-            let sections = readelf_sections(&file);
-            let size = size_a(&file);
+            // The shipped file has no section headers: its sections are the unstripped copy's.
+            let unstripped = dir.join("unstripped").join(&name);
+            let sections = readelf_sections(&unstripped);
+            let size = size_a(&unstripped);
             let named = |section: &str| sections.get(section).map_or(0, |s| s.0);
             let loaded: u64 = sections.values().filter(|s| s.1).map(|s| s.0).sum();
             let context = format!("{} {name}", target.triple);
@@ -135,7 +137,14 @@ fn figures_equal_readelf_and_size_for_every_target() {
                 "{context}"
             );
             assert_eq!(figures["loaded"], loaded, "{context}: readelf -S");
-            assert_eq!(figures["loaded"], size["Total"], "{context}: size -A");
+            // size -A lists every section of the unstripped copy, the non-loaded ones too
+            // (MIPS's .pdr, .comment): its loaded ones are those readelf flags A.
+            let size_loaded: u64 = size
+                .iter()
+                .filter(|(section, _)| sections.get(*section).is_some_and(|s| s.1))
+                .map(|(_, bytes)| bytes)
+                .sum();
+            assert_eq!(figures["loaded"], size_loaded, "{context}: size -A");
             for (key, section) in [
                 ("text", ".text"),
                 ("rodata", ".rodata"),
@@ -312,6 +321,27 @@ fn missing_and_unbudgeted_files_are_named() {
 }
 
 #[test]
+fn a_shipped_file_without_its_unstripped_copy_is_an_error() {
+    // The shipped files have no section headers; without the copy nothing could be measured
+    // or checked for machinery, and a weaker check would pass quietly.
+    let scratch = Scratch::new("size-report-no-twin");
+    let dir = scratch.path("dist/mips-unknown-linux-musl");
+    fs::create_dir_all(&dir).unwrap();
+    fs::copy(
+        dist_dir("mips-unknown-linux-musl").join("routes"),
+        dir.join("routes"),
+    )
+    .unwrap();
+    let out = run(&[], &scratch.path("dist"));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("unstripped/routes") && stderr.contains("needs its unstripped copy"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn truncated_and_non_elf_files_are_clear_errors() {
     let scratch = Scratch::new("size-report-damaged");
     let dir = scratch.path("dist/mips-unknown-linux-musl");
@@ -342,6 +372,8 @@ fn a_std_program_is_reported_for_formatting_and_panic_machinery() {
     fs::create_dir_all(&dir).unwrap();
     // size-report itself: a std program, with core::fmt, panics and their locations.
     fs::copy(size_report(), dir.join("std-program")).unwrap();
+    fs::create_dir_all(dir.join("unstripped")).unwrap();
+    fs::copy(size_report(), dir.join("unstripped/std-program")).unwrap();
 
     let out = run(&["--json"], &scratch.path("dist"));
     assert_eq!(out.status.code(), Some(1));

@@ -151,11 +151,14 @@ pub fn run_build(cmd: &mut Command, triple: &str) -> Result<Built> {
     Ok((artifacts, warnings))
 }
 
-/// Keeps the unstripped file for size reports and writes the shipped one beside it.
+/// Keeps the unstripped file for size reports and writes the shipped one beside it, without
+/// symbols and without section headers (what OpenWrt's sstrip would leave of it).
 fn install(built: &Path, name: &str, dir: &Path) -> Result {
     let unstripped = dir.join("unstripped").join(name);
     fs::copy(built, &unstripped)?;
-    strip(&unstripped, &dir.join(name), &[])
+    let shipped = dir.join(name);
+    strip(&unstripped, &shipped, &[])?;
+    crate::section_headers::drop_section_headers(&shipped)
 }
 
 /// Writes the shipped form of `unstripped` to `shipped`: no symbols, none of the sections that

@@ -6,6 +6,7 @@ mod dist;
 mod fresh_check;
 mod package;
 mod playbook;
+mod section_headers;
 mod setup;
 mod targets;
 mod test;
