@@ -4,35 +4,22 @@
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 
-/// A router target as the tests see it.
-pub struct Target {
-    pub triple: &'static str,
-    /// The qemu-user program for it; `None`: the host runs it.
-    pub qemu: Option<&'static str>,
-    pub big_endian: bool,
-    pub mips: bool,
+/// The router targets and the shipped files: xtask's one list.
+mod router_targets {
+    #![allow(dead_code)]
+    include!("../xtask/src/router_targets.rs");
 }
+pub use router_targets::{PRELOAD_FILE, PROGRAMS, TARGETS, Target};
 
-pub const TARGETS: &[Target] = &[
-    Target {
-        triple: "mips-unknown-linux-musl",
-        qemu: Some("qemu-mips"),
-        big_endian: true,
-        mips: true,
-    },
-    Target {
-        triple: "mipsel-unknown-linux-musl",
-        qemu: Some("qemu-mipsel"),
-        big_endian: false,
-        mips: true,
-    },
-    Target {
-        triple: "x86_64-unknown-linux-musl",
-        qemu: None,
-        big_endian: false,
-        mips: false,
-    },
-];
+/// Every OpenWrt package architecture with the Rust target whose files it carries.
+pub fn openwrt_architectures() -> impl Iterator<Item = (&'static str, &'static str)> {
+    TARGETS.iter().flat_map(|target| {
+        target
+            .openwrt_architectures
+            .iter()
+            .map(move |arch| (*arch, target.triple))
+    })
+}
 
 /// The path `cargo xtask test` passes in the environment variable `var`, or its usual place
 /// in the workspace (`default`, relative to the workspace root) when the tests run alone.

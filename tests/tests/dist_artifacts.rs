@@ -1,11 +1,10 @@
 //! The shipped files themselves: their ELF form, and that they run on their architecture.
 
-use integration_tests::{TARGETS, Target, command_for, dist_dir, output};
+use integration_tests::{PRELOAD_FILE, PROGRAMS, TARGETS, Target, command_for, dist_dir, output};
 use object::read::elf::{ElfFile32, FileHeader, ProgramHeader};
 use object::{Endian, Endianness, Object, elf};
 
-const PROGRAMS: &[&str] = &["dns54", "routes", "viawan"];
-const LIBRARY: &str = "libpacketmark.so";
+const LIBRARY: &str = PRELOAD_FILE;
 
 fn read(target: &Target, name: &str) -> Vec<u8> {
     let path = dist_dir(target.triple).join(name);

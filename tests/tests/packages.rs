@@ -3,18 +3,10 @@
 //! index's entries against the files, and its signature, checked with signify-openbsd (the
 //! format of OpenWrt's usign).
 
-use integration_tests::{dist_dir, output, package_dir};
+use integration_tests::{dist_dir, openwrt_architectures, output, package_dir};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-
-/// Each OpenWrt package architecture and the dist target whose files it carries.
-const ARCHITECTURES: [(&str, &str); 4] = [
-    ("mips_24kc", "mips-unknown-linux-musl"),
-    ("mipsel_24kc", "mipsel-unknown-linux-musl"),
-    ("mipsel_74kc", "mipsel-unknown-linux-musl"),
-    ("x86_64", "x86_64-unknown-linux-musl"),
-];
 
 /// A file a package installs: its path, its mode as `tar -tv` shows it, and the file it must
 /// equal (`dist:` a dist file, `tree:` one of packaging/openwrt/files).
@@ -150,7 +142,7 @@ fn fields(text: &str) -> BTreeMap<String, String> {
 #[test]
 fn every_package_unpacks_as_opkg_reads_it_and_installs_the_shipped_files() {
     let scratch = integration_tests::Scratch::new("packages");
-    for (arch, triple) in ARCHITECTURES {
+    for (arch, triple) in openwrt_architectures() {
         let (dir, _) = package_dir(arch);
         for (name, files) in CONTENTS {
             let ipk = dir.join(format!("{name}_0.1.0-r1_{arch}.ipk"));
@@ -278,7 +270,7 @@ fn every_package_unpacks_as_opkg_reads_it_and_installs_the_shipped_files() {
 
 #[test]
 fn the_index_names_every_package_with_its_size_and_hash_and_its_signature_holds() {
-    for (arch, _) in ARCHITECTURES {
+    for (arch, _) in openwrt_architectures() {
         let (dir, key) = package_dir(arch);
         let index = std::fs::read_to_string(dir.join("Packages")).unwrap();
         let entries: Vec<BTreeMap<String, String>> = index
@@ -402,7 +394,7 @@ fn the_feed_makefile_installs_what_the_packages_install() {
     let feed =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/packages/feed/gluon-wan-tools");
     let scratch = integration_tests::Scratch::new("feed");
-    for (arch, triple) in ARCHITECTURES {
+    for (arch, triple) in openwrt_architectures() {
         // OpenWrt's ARCH for this package architecture: the Rust target's first word.
         let openwrt_arch = triple.split('-').next().unwrap();
         let dest = scratch.path(arch);

@@ -3,7 +3,7 @@
 
 use crate::cmd::{Result, capture, fail, root, run_quiet};
 use crate::dist::{build_target, dist_dir};
-use crate::targets::{DIST_TARGETS, PRELOAD_FILE, Target};
+use crate::targets::{PRELOAD_FILE, TARGETS, Target};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -151,7 +151,7 @@ fn add_and_delete(argv: &[&str; 2], add: &Path, delete: &Path) -> Result<(f64, f
 
 /// The dist target the benches run natively.
 fn native_target() -> &'static Target {
-    DIST_TARGETS
+    TARGETS
         .iter()
         .find(|t| t.triple.starts_with("x86_64"))
         .expect("an x86_64 target")

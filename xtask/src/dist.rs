@@ -2,9 +2,7 @@
 
 use crate::cmd::{Result, cargo, display, echo_and_collect_warnings, fail, root, run};
 use crate::setup;
-use crate::targets::{
-    BUILD_STD, DIST_TARGETS, Kind, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, Target,
-};
+use crate::targets::{BUILD_STD, Kind, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, TARGETS, Target};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -24,7 +22,7 @@ pub fn dist_dir(triple: &str) -> PathBuf {
 /// budget are marked (`cargo xtask test` fails on them).
 pub fn dist() -> Result {
     setup::for_dist()?;
-    for target in DIST_TARGETS {
+    for target in TARGETS {
         eprintln!("xtask: building for {}", target.triple);
         build_target(target)?;
     }

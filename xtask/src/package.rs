@@ -7,7 +7,7 @@
 
 use crate::cmd::{Result, capture, fail, root, run};
 use crate::dist::dist_dir;
-use crate::targets::OPENWRT_ARCHITECTURES;
+use crate::targets::TARGETS;
 use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -216,8 +216,9 @@ pub fn build_packages(key: Option<&Path>) -> Result {
     .to_string();
     build_feed()?;
     let mut sizes = Vec::new();
-    for (triple, arches) in OPENWRT_ARCHITECTURES {
-        for arch in *arches {
+    for target in TARGETS {
+        let triple = target.triple;
+        for arch in target.openwrt_architectures {
             let dir = package_dir(arch);
             if dir.exists() {
                 fs::remove_dir_all(&dir)?;
@@ -299,7 +300,8 @@ fn build_feed() -> Result {
         .arg("-R")
         .arg(root().join("packaging/openwrt/files"))
         .arg(feed.join("files")))?;
-    for (triple, _) in OPENWRT_ARCHITECTURES {
+    for target in TARGETS {
+        let triple = target.triple;
         let prebuilt = feed.join("prebuilt").join(triple);
         fs::create_dir_all(&prebuilt)?;
         for package in PACKAGES {

@@ -1,43 +1,15 @@
 //! The router targets and the flags that turn no_std Rust into tiny files for them.
 //! Every flag is explained, with what it saves, in the README's size playbook.
 
-/// A target that `cargo xtask dist` builds.
-pub struct Target {
-    /// The Rust target triple.
-    pub triple: &'static str,
+mod list {
+    #![allow(dead_code)]
+    include!("router_targets.rs");
 }
-
-/// The default first: ath79 (MIPS 24Kc, big-endian, soft-float), where the budgets apply.
-pub const DIST_TARGETS: &[Target] = &[
-    Target {
-        triple: "mips-unknown-linux-musl",
-    },
-    Target {
-        triple: "mipsel-unknown-linux-musl",
-    },
-    Target {
-        triple: "x86_64-unknown-linux-musl",
-    },
-];
-
-/// The OpenWrt package architectures each dist target serves (opkg matches them by name):
-/// a 24Kc build runs on the 74Kc too, which Gluon's ramips-mt7621 images use.
-pub const OPENWRT_ARCHITECTURES: &[(&str, &[&str])] = &[
-    ("mips-unknown-linux-musl", &["mips_24kc"]),
-    ("mipsel-unknown-linux-musl", &["mipsel_24kc", "mipsel_74kc"]),
-    ("x86_64-unknown-linux-musl", &["x86_64"]),
-];
+pub use list::{PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, TARGETS, Target};
 
 /// Targets the runtime crate is also checked for (compiled, linted, not shipped).
 pub const CHECK_ONLY_TARGETS: &[&str] =
     &["aarch64-unknown-linux-musl", "arm-unknown-linux-musleabi"];
-
-/// The shipped static programs (crate name = file name).
-pub const PROGRAMS: &[&str] = &["dns54", "routes", "viawan"];
-
-/// The preload library: crate name and installed file name.
-pub const PRELOAD_CRATE: &str = "packetmark";
-pub const PRELOAD_FILE: &str = "libpacketmark.so";
 
 /// `-Z build-std`: tier-3 targets have no prebuilt `core`; building it here also lets LTO see
 /// through it. Neither kind takes `memcpy` and friends from `compiler-builtins-mem`: the

@@ -4,7 +4,7 @@
 use crate::cmd::{Failure, Result, cargo, display, echo_and_collect_warnings, fail, root};
 use crate::dist::{build_size_report, build_target, size_report};
 use crate::setup;
-use crate::targets::{BUILD_STD, CHECK_ONLY_TARGETS, DIST_TARGETS, Kind, PROGRAMS, Target};
+use crate::targets::{BUILD_STD, CHECK_ONLY_TARGETS, Kind, PROGRAMS, TARGETS, Target};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -204,7 +204,7 @@ pub fn test() -> Result {
             "warnings",
         ]))
     });
-    for target in DIST_TARGETS {
+    for target in TARGETS {
         tally.check(&format!("clippy ({})", target.triple), || {
             clippy_cross(target.triple, true)
         });
@@ -221,7 +221,7 @@ pub fn test() -> Result {
     );
 
     let mut dist_ok = true;
-    for target in DIST_TARGETS {
+    for target in TARGETS {
         dist_ok &= tally.check(&format!("dist ({})", target.triple), || {
             build_target_without_warnings(target)
         });
