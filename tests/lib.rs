@@ -61,6 +61,7 @@ pub fn package_dir(arch: &str) -> (PathBuf, PathBuf) {
 pub fn command_for(target: &Target, program: &std::path::Path) -> Command {
     match target.qemu {
         Some(qemu) => {
+            require(qemu);
             let mut cmd = Command::new(qemu);
             cmd.arg(program);
             cmd

@@ -439,7 +439,7 @@ fn the_feed_makefile_installs_what_the_packages_install() {
             assert_eq!(
                 line,
                 format!(
-                    "package={name} depends=@(mips||mipsel||x86_64){depends} \
+                    "package={name} depends=@(aarch64||mips||mipsel||x86_64){depends} \
                      conflicts={conflicts} userid={userid} conffiles={conffiles}"
                 )
                 .replace(" +libc", ""),

@@ -34,6 +34,13 @@ pub const TARGETS: &[Target] = &[
         mips: true,
     },
     Target {
+        triple: "aarch64-unknown-linux-musl",
+        openwrt_architectures: &["aarch64_cortex-a53", "aarch64_generic"],
+        qemu: Some("qemu-aarch64"),
+        big_endian: false,
+        mips: false,
+    },
+    Target {
         triple: "x86_64-unknown-linux-musl",
         openwrt_architectures: &["x86_64"],
         qemu: None,

@@ -8,8 +8,7 @@ mod list {
 pub use list::{PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, TARGETS, Target};
 
 /// Targets the runtime crate is also checked for (compiled, linted, not shipped).
-pub const CHECK_ONLY_TARGETS: &[&str] =
-    &["aarch64-unknown-linux-musl", "arm-unknown-linux-musleabi"];
+pub const CHECK_ONLY_TARGETS: &[&str] = &["arm-unknown-linux-musleabi"];
 
 /// `-Z build-std`: tier-3 targets have no prebuilt `core`; building it here also lets LTO see
 /// through it. Neither kind takes `memcpy` and friends from `compiler-builtins-mem`: the

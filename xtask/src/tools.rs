@@ -68,6 +68,12 @@ pub const TOOLS: &[Tool] = &[
         why: "runs the little-endian MIPS builds",
     },
     Tool {
+        program: "qemu-aarch64",
+        package: "qemu-user",
+        need: Need::Test,
+        why: "runs the AArch64 builds",
+    },
+    Tool {
         program: "/usr/share/binfmts/qemu-mips",
         package: "qemu-user-binfmt",
         need: Need::Test,
