@@ -90,12 +90,67 @@ fn segments_end(file: &object::File<'_>) -> Option<u64> {
     }
 }
 
+/// Each loadable segment: its address and the bytes the file holds for it.
+fn loadable<'a>(file: &object::File<'_>, bytes: &'a [u8]) -> Vec<(u64, &'a [u8])> {
+    use object::read::elf::ProgramHeader;
+    let image = |offset: u64, size: u64| {
+        let start = usize::try_from(offset).ok()?;
+        bytes.get(start..start.checked_add(usize::try_from(size).ok()?)?)
+    };
+    let segments: Vec<(u32, u64, u64, u64)> = match file {
+        object::File::Elf32(elf) => {
+            let e = elf.endian();
+            elf.elf_program_headers()
+                .iter()
+                .map(|p| {
+                    let (offset, size) = (p.p_offset(e).into(), p.p_filesz(e).into());
+                    (p.p_type(e), p.p_vaddr(e).into(), offset, size)
+                })
+                .collect()
+        }
+        object::File::Elf64(elf) => {
+            let e = elf.endian();
+            elf.elf_program_headers()
+                .iter()
+                .map(|p| (p.p_type(e), p.p_vaddr(e), p.p_offset(e), p.p_filesz(e)))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    // A segment that starts at the file's start holds the ELF header, whose section header
+    // fields are all that stripping changes there: compared from after it.
+    let header = match file {
+        object::File::Elf32(_) => 52,
+        _ => 64,
+    };
+    segments
+        .into_iter()
+        .filter(|s| s.0 == object::elf::PT_LOAD)
+        .filter_map(|(_, address, offset, size)| {
+            let skip = if offset == 0 { header.min(size) } else { 0 };
+            Some((address + skip, image(offset + skip, size - skip)?))
+        })
+        .collect()
+}
+
 /// Checks that `bytes` is a whole ELF file with segments for the loader: the shipped form,
-/// which has no section headers to measure (the unstripped copy has them).
+/// which has no section headers to measure.
 pub fn check_shipped(bytes: &[u8]) -> Result<(), String> {
-    let file = parse(bytes)?;
-    if segments_end(&file) == Some(0) {
-        return Err("no program headers: nothing would load it".into());
+    if loadable(&parse(bytes)?, bytes).is_empty() {
+        return Err("no loadable segments: nothing would load it".into());
+    }
+    Ok(())
+}
+
+/// Checks that `unstripped` is the copy of the shipped `bytes`: the same loadable segments,
+/// byte for byte, so that what is measured in the copy is what ships.
+pub fn check_copy(bytes: &[u8], unstripped: &[u8]) -> Result<(), String> {
+    if loadable(&parse(unstripped)?, unstripped) != loadable(&parse(bytes)?, bytes) {
+        return Err(
+            "its loadable segments differ from the shipped file's: the copy is stale (run \
+             `cargo xtask dist`)"
+                .into(),
+        );
     }
     Ok(())
 }

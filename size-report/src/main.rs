@@ -182,13 +182,14 @@ fn measure_file(
     let bytes = fs::read(path).map_err(|e| context(e.to_string()))?;
     elf::check_shipped(&bytes).map_err(context)?;
     // The shipped file has no section headers (as OpenWrt's sstrip leaves files): its
-    // sections are measured in the unstripped copy, whose loaded bytes are the same.
+    // sections are measured in the unstripped copy, checked to load the same bytes.
     let twin_context = |e: String| format!("{}: {e}", unstripped.display());
     let twin = fs::read(unstripped).map_err(|e| {
         twin_context(format!(
             "{e}: every shipped file needs its unstripped copy (`cargo xtask dist` writes both)"
         ))
     })?;
+    elf::check_copy(&bytes, &twin).map_err(twin_context)?;
     let sections = elf::sections(&twin).map_err(twin_context)?;
     let findings = elf::forbidden_machinery(&twin).map_err(twin_context)?;
     let figures: Figures = FIGURES

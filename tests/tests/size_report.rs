@@ -339,6 +339,22 @@ fn a_shipped_file_without_its_unstripped_copy_is_an_error() {
         stderr.contains("unstripped/routes") && stderr.contains("needs its unstripped copy"),
         "{stderr}"
     );
+
+    // A copy of another build (here: another program's) is no copy: its sections would be
+    // measured for the wrong bytes.
+    fs::create_dir_all(dir.join("unstripped")).unwrap();
+    fs::copy(
+        dist_dir("mips-unknown-linux-musl").join("unstripped/viawan"),
+        dir.join("unstripped/routes"),
+    )
+    .unwrap();
+    let out = run(&[], &scratch.path("dist"));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("the copy is stale"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
