@@ -912,27 +912,20 @@ fn a_gluon_node_keeps_its_vpn_and_its_dns_on_the_wan_and_the_rest_on_the_mesh() 
     // whole again.
     let dropped_before = guard_drops(&net);
     let launcher_wan_before = net.node_counted("launcher_wan");
+    // The sender runs until the test has seen what it needs, however slow the machine.
+    let stop = net.scratch.path("stop-sending");
     let sender = {
         let script = format!(
-            "for i in $(seq 60); do echo x > /dev/udp/{ISP_V6}/{LAUNCHER_PORT}; \
-             echo x > /dev/udp/{ISP_V4}/{LAUNCHER_PORT}; sleep 0.05; done 2>/dev/null; true"
+            "while [ ! -e '{}' ]; do echo x > /dev/udp/{ISP_V6}/{LAUNCHER_PORT}; \
+             echo x > /dev/udp/{ISP_V4}/{LAUNCHER_PORT}; sleep 0.05; done 2>/dev/null; true",
+            stop.display()
         );
-        Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &node,
-                &viawan,
-                "--preload",
-                &preload,
-                "--",
-                "bash",
-                "-c",
-                &script,
-            ])
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap()
+        // Started like the daemons, so that a failing test stops it too (by its PID).
+        net.start(
+            "sender",
+            &node,
+            &[&viawan, "--preload", &preload, "--", "bash", "-c", &script],
+        )
     };
     std::thread::sleep(Duration::from_millis(500));
     for family in ["-4", "-6"] {
@@ -966,9 +959,18 @@ fn a_gluon_node_keeps_its_vpn_and_its_dns_on_the_wan_and_the_rest_on_the_mesh() 
         "the policy is whole after the next iface event"
     );
     let wan_after_event = net.node_counted("launcher_wan");
-    let mut sender = sender;
-    sender.wait().unwrap();
-    assert!(net.node_counted("launcher_wan") > wan_after_event.max(launcher_wan_before));
+    let leaves_by_the_wan = wait_for(Duration::from_secs(5), || {
+        net.node_counted("launcher_wan") > wan_after_event.max(launcher_wan_before)
+    });
+    std::fs::write(&stop, "").unwrap();
+    assert!(
+        wait_for(Duration::from_secs(5), || !net.still_running(sender)).is_some(),
+        "the sender stops"
+    );
+    assert!(
+        leaves_by_the_wan.is_some(),
+        "the marked datagrams leave by the WAN again"
+    );
     assert_eq!(net.node_counted("marked_mesh"), 0);
     assert_eq!(
         net.counted(&net.mesh, "gwt_seen", "other"),
