@@ -86,20 +86,30 @@ pub fn install_path(file_name: &str) -> PathBuf {
 }
 
 /// Builds the squashfs image `image` of `files` (placed at their [`install_path`]s) and
-/// returns its size. `x86` adds the BCJ filter OpenWrt uses on x86.
-pub fn squashfs_image(files: &[PathBuf], image: &Path, x86: bool) -> Result<u64, String> {
+/// returns its size, for the Rust target `target`: with the BCJ filter OpenWrt's build adds
+/// for its architecture (x86 and ARM here; none exists for MIPS or AArch64).
+pub fn squashfs_image(files: &[PathBuf], image: &Path, target: &str) -> Result<u64, String> {
     let staging = image.with_extension("root");
     let _ = std::fs::remove_dir_all(&staging);
-    let result = stage_and_build(files, &staging, image, x86);
+    let result = stage_and_build(files, &staging, image, bcj_filter(target));
     let _ = std::fs::remove_dir_all(&staging);
     result
+}
+
+/// The xz BCJ filter OpenWrt's squashfs gets for a target's architecture.
+fn bcj_filter(target: &str) -> Option<&'static str> {
+    match target.split('-').next() {
+        Some("x86_64" | "i586" | "i686") => Some("x86"),
+        Some(arch) if arch.starts_with("arm") => Some("arm"),
+        _ => None,
+    }
 }
 
 fn stage_and_build(
     files: &[PathBuf],
     staging: &Path,
     image: &Path,
-    x86: bool,
+    bcj: Option<&str>,
 ) -> Result<u64, String> {
     let io = |path: &Path, e: std::io::Error| format!("{}: {e}", path.display());
     std::fs::create_dir_all(staging).map_err(|e| io(staging, e))?;
@@ -112,8 +122,8 @@ fn stage_and_build(
     }
     let mut cmd = Command::new("mksquashfs");
     cmd.arg(staging).arg(image).args(MKSQUASHFS_ARGS);
-    if x86 {
-        cmd.args(["-Xbcj", "x86"]);
+    if let Some(filter) = bcj {
+        cmd.args(["-Xbcj", filter]);
     }
     let output = cmd
         .stdin(Stdio::null())

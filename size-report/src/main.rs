@@ -304,7 +304,7 @@ fn measure_target(
         ..Row::default()
     });
     let image = squashfs_path(options, target);
-    match flash::squashfs_image(&measured, &image, target.starts_with("x86")) {
+    match flash::squashfs_image(&measured, &image, target) {
         Ok(image_bytes) => report.rows.push(Row {
             name: SQUASHFS.into(),
             figures: Figures::from([("bytes".to_string(), image_bytes)]),

@@ -395,8 +395,12 @@ fn the_feed_makefile_installs_what_the_packages_install() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/packages/feed/gluon-wan-tools");
     let scratch = integration_tests::Scratch::new("feed");
     for (arch, triple) in openwrt_architectures() {
-        // OpenWrt's ARCH for this package architecture: the Rust target's first word.
-        let openwrt_arch = triple.split('-').next().unwrap();
+        // OpenWrt's ARCH for this package architecture: the Rust target's first word, but
+        // `arm` with CONFIG_arm_v7 for ARMv7.
+        let (openwrt_arch, arm_v7) = match triple.split('-').next().unwrap() {
+            "armv7" => ("arm", "y"),
+            first => (first, ""),
+        };
         let dest = scratch.path(arch);
         let out = output(
             Command::new("make")
@@ -405,6 +409,7 @@ fn the_feed_makefile_installs_what_the_packages_install() {
                 .arg(format!("TOPDIR={}", buildroot.display()))
                 .arg(format!("INCLUDE_DIR={}", buildroot.display()))
                 .arg(format!("ARCH={openwrt_arch}"))
+                .arg(format!("CONFIG_arm_v7={arm_v7}"))
                 .arg(format!("DEST={}", dest.display()))
                 .args(["describe", "install"]),
         );
@@ -439,7 +444,7 @@ fn the_feed_makefile_installs_what_the_packages_install() {
             assert_eq!(
                 line,
                 format!(
-                    "package={name} depends=@(aarch64||mips||mipsel||x86_64){depends} \
+                    "package={name} depends=@(aarch64||arm_v7||mips||mipsel||x86_64){depends} \
                      conflicts={conflicts} userid={userid} conffiles={conffiles}"
                 )
                 .replace(" +libc", ""),

@@ -34,6 +34,13 @@ pub const TARGETS: &[Target] = &[
         mips: true,
     },
     Target {
+        triple: "armv7-unknown-linux-musleabihf",
+        openwrt_architectures: &["arm_cortex-a7_neon-vfpv4", "arm_cortex-a15_neon-vfpv4"],
+        qemu: Some("qemu-arm"),
+        big_endian: false,
+        mips: false,
+    },
+    Target {
         triple: "aarch64-unknown-linux-musl",
         openwrt_architectures: &["aarch64_cortex-a53", "aarch64_generic"],
         qemu: Some("qemu-aarch64"),

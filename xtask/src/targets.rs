@@ -19,6 +19,9 @@ pub const BUILD_STD: &[&str] = &["-Z", "build-std=core,compiler_builtins"];
 
 /// Flags shared by both kinds of artifact.
 const COMMON_FLAGS: &[&str] = &[
+    // The toolchain's own lld for every router target: no GNU cross linker, no libc.
+    "-C",
+    "linker=rust-lld",
     "-C",
     "linker-flavor=ld.lld",
     // No unwinding ever happens (immediate abort), so no unwind tables are needed.

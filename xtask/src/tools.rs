@@ -68,6 +68,12 @@ pub const TOOLS: &[Tool] = &[
         why: "runs the little-endian MIPS builds",
     },
     Tool {
+        program: "qemu-arm",
+        package: "qemu-user",
+        need: Need::Test,
+        why: "runs the ARMv7 builds",
+    },
+    Tool {
         program: "qemu-aarch64",
         package: "qemu-user",
         need: Need::Test,
