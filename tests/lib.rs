@@ -59,11 +59,11 @@ pub fn package_dir(arch: &str) -> (PathBuf, PathBuf) {
 
 /// A command that runs `program` of `target`: through its qemu, or natively.
 pub fn command_for(target: &Target, program: &std::path::Path) -> Command {
-    match target.qemu {
+    match &target.qemu {
         Some(qemu) => {
-            require(qemu);
-            let mut cmd = Command::new(qemu);
-            cmd.arg(program);
+            require(qemu.program);
+            let mut cmd = Command::new(qemu.program);
+            cmd.args(["-cpu", qemu.cpu]).arg(program);
             cmd
         }
         None => Command::new(program),

@@ -87,7 +87,7 @@ pub fn install_path(file_name: &str) -> PathBuf {
 
 /// Builds the squashfs image `image` of `files` (placed at their [`install_path`]s) and
 /// returns its size, for the Rust target `target`: with the BCJ filter OpenWrt's build adds
-/// for its architecture (x86 and ARM here; none exists for MIPS or AArch64).
+/// for its architecture (x86, ARM and PowerPC here; none exists for MIPS or AArch64).
 pub fn squashfs_image(files: &[PathBuf], image: &Path, target: &str) -> Result<u64, String> {
     let staging = image.with_extension("root");
     let _ = std::fs::remove_dir_all(&staging);
@@ -101,6 +101,7 @@ fn bcj_filter(target: &str) -> Option<&'static str> {
     match target.split('-').next() {
         Some("x86_64" | "i586" | "i686") => Some("x86"),
         Some(arch) if arch.starts_with("arm") => Some("arm"),
+        Some("powerpc") => Some("powerpc"),
         _ => None,
     }
 }

@@ -1,9 +1,9 @@
-//! The one `no_std` runtime of gluon-wan-tools: raw Linux syscalls for x86_64, MIPS o32
-//! (big- and little-endian), aarch64 and arm EABI, the program entry for static binaries,
-//! the little I/O the tools need, and the text every tool reads the same way (numbers in
-//! `text`, IP addresses in `addr`). No libc is linked; the `libc` crate supplies only
-//! types and per-architecture constants (MIPS differs: `SOL_SOCKET` is `0xffff`,
-//! `SOCK_DGRAM` is 1, errno values and syscall numbers differ).
+//! The one `no_std` runtime of gluon-wan-tools: raw Linux syscalls for MIPS o32 (big- and
+//! little-endian), arm EABI, aarch64, 32-bit x86, x86_64 and 32-bit PowerPC, the program
+//! entry for static binaries, the little I/O the tools need, and the text every tool reads
+//! the same way (numbers in `text`, IP addresses in `addr`). No libc is linked; the `libc`
+//! crate supplies only types and per-architecture constants (MIPS differs: `SOL_SOCKET` is
+//! `0xffff`, `SOCK_DGRAM` is 1, errno values and syscall numbers differ).
 //!
 //! # Safety
 //! This is the only crate of the workspace that writes `asm!` or calls the kernel, so it is

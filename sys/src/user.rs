@@ -62,14 +62,15 @@ pub fn group_id(group: &[u8], name: &[u8]) -> Option<u32> {
     })
 }
 
-// 32-bit ARM kept 16-bit IDs in the plain calls; the 32-bit ones have their own numbers.
-#[cfg(target_arch = "arm")]
+// 32-bit ARM and x86 kept 16-bit IDs in the plain calls; the 32-bit ones have their own
+// numbers.
+#[cfg(any(target_arch = "arm", target_arch = "x86"))]
 mod calls {
     pub const SETGROUPS: libc::c_long = libc::SYS_setgroups32;
     pub const SETRESGID: libc::c_long = libc::SYS_setresgid32;
     pub const SETRESUID: libc::c_long = libc::SYS_setresuid32;
 }
-#[cfg(not(target_arch = "arm"))]
+#[cfg(not(any(target_arch = "arm", target_arch = "x86")))]
 mod calls {
     pub const SETGROUPS: libc::c_long = libc::SYS_setgroups;
     pub const SETRESGID: libc::c_long = libc::SYS_setresgid;

@@ -395,12 +395,6 @@ fn the_feed_makefile_installs_what_the_packages_install() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/packages/feed/gluon-wan-tools");
     let scratch = integration_tests::Scratch::new("feed");
     for (arch, triple) in openwrt_architectures() {
-        // OpenWrt's ARCH for this package architecture: the Rust target's first word, but
-        // `arm` with CONFIG_arm_v7 for ARMv7.
-        let (openwrt_arch, arm_v7) = match triple.split('-').next().unwrap() {
-            "armv7" => ("arm", "y"),
-            first => (first, ""),
-        };
         let dest = scratch.path(arch);
         let out = output(
             Command::new("make")
@@ -408,8 +402,7 @@ fn the_feed_makefile_installs_what_the_packages_install() {
                 .arg("-s")
                 .arg(format!("TOPDIR={}", buildroot.display()))
                 .arg(format!("INCLUDE_DIR={}", buildroot.display()))
-                .arg(format!("ARCH={openwrt_arch}"))
-                .arg(format!("CONFIG_arm_v7={arm_v7}"))
+                .arg(format!("ARCH_PACKAGES={arch}"))
                 .arg(format!("DEST={}", dest.display()))
                 .args(["describe", "install"]),
         );
@@ -444,7 +437,7 @@ fn the_feed_makefile_installs_what_the_packages_install() {
             assert_eq!(
                 line,
                 format!(
-                    "package={name} depends=@(aarch64||arm_v7||mips||mipsel||x86_64){depends} \
+                    "package={name} depends=@(aarch64||arm||i386||mips||mipsel||powerpc||x86_64){depends} \
                      conflicts={conflicts} userid={userid} conffiles={conffiles}"
                 )
                 .replace(" +libc", ""),
@@ -480,5 +473,33 @@ fn the_feed_makefile_installs_what_the_packages_install() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn the_feed_makefile_stops_on_an_architecture_without_a_build() {
+    // mips_4kc is `mips` to the DEPENDS line, but MIPS32r1: no build serves it.
+    let buildroot = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/openwrt/buildroot");
+    let feed =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/packages/feed/gluon-wan-tools");
+    let scratch = integration_tests::Scratch::new("feed-unserved");
+    let out = output(
+        Command::new("make")
+            .current_dir(&feed)
+            .arg("-s")
+            .arg(format!("TOPDIR={}", buildroot.display()))
+            .arg(format!("INCLUDE_DIR={}", buildroot.display()))
+            .arg("ARCH_PACKAGES=mips_4kc")
+            .arg(format!("DEST={}", scratch.path("mips_4kc").display()))
+            .arg("install-gluon-wan-routes"),
+    );
+    assert!(!out.status.success());
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("gluon-wan-tools: no build for mips_4kc; there are builds for: "),
+        "{said}"
+    );
+    for (arch, _) in openwrt_architectures() {
+        assert!(said.contains(arch), "{arch} missing from: {said}");
     }
 }

@@ -285,7 +285,8 @@ fn print_sizes(sizes: &[(&str, &str, u64, u64)]) {
 
 /// The feed directory for OpenWrt and Gluon builds, `target/packages/feed/gluon-wan-tools/`:
 /// the Makefile of `packaging/openwrt/feed/`, the scripts of `packaging/openwrt/files/`, and
-/// the dist files each package installs, in `prebuilt/<Rust target>/`.
+/// the dist files each package installs, in `prebuilt/<Rust target>/`, and for each OpenWrt
+/// package architecture a link `prebuilt/<architecture>` to the target that serves it.
 fn build_feed() -> Result {
     let feed = feed_dir();
     if feed.exists() {
@@ -310,6 +311,9 @@ fn build_feed() -> Result {
                     fs::copy(dist_dir(triple).join(name), prebuilt.join(name))?;
                 }
             }
+        }
+        for arch in target.openwrt_architectures {
+            std::os::unix::fs::symlink(triple, feed.join("prebuilt").join(arch))?;
         }
     }
     eprintln!(

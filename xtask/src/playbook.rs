@@ -209,15 +209,15 @@ fn figure(value: Option<u64>) -> String {
 
 /// Builds one variant into its own target directory and measures the file as shipped.
 fn measure(kind: Kind, crate_name: &str, file: &str, variant: &Variant) -> Result<Measured> {
-    let mut flags: Vec<&str> = Vec::new();
+    let mut flags: Vec<String> = Vec::new();
     let defaults = kind.rustflags();
     for pair in defaults.chunks(2) {
-        if !(pair[0] == "-C" && variant.without.contains(&pair[1])) {
-            flags.extend(pair);
+        if !(pair[0] == "-C" && variant.without.contains(&pair[1].as_str())) {
+            flags.extend(pair.iter().cloned());
         }
     }
     for added in variant.with {
-        flags.extend(["-C", added]);
+        flags.extend(["-C".to_string(), added.to_string()]);
     }
     let features = format!("{crate_name}/rt");
     let mut packages = vec!["-p", crate_name];

@@ -7,9 +7,6 @@ mod list {
 }
 pub use list::{PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, TARGETS, Target};
 
-/// Targets the runtime crate is also checked for (compiled, linted, not shipped).
-pub const CHECK_ONLY_TARGETS: &[&str] = &["arm-unknown-linux-musleabi"];
-
 /// `-Z build-std`: tier-3 targets have no prebuilt `core`; building it here also lets LTO see
 /// through it. Neither kind takes `memcpy` and friends from `compiler-builtins-mem`: the
 /// static programs, which link no libc, have `sys::mem` (byte loops; the word-at-a-time
@@ -53,6 +50,10 @@ const STATIC_PROGRAM_FLAGS: &[&str] = &[
     "link-arg=--entry=_start",
 ];
 
+/// The linker script that drops `.eh_frame` at link time (it says why), relative to the
+/// workspace root.
+const DISCARD_UNWIND_TABLES: &str = "xtask/link/discard-unwind-tables.ld";
+
 /// A shared object loaded into a libc process: position-independent, not a static executable.
 /// `-z lazy` drops the `BIND_NOW` entries rustc asks for (16 B of `.dynamic`). Of the
 /// preload's five imports the constructor calls `dlsym`, `getenv` and `strlen` at load;
@@ -69,12 +70,21 @@ pub enum Kind {
 
 impl Kind {
     /// The rustflags for this kind.
-    pub fn rustflags(self) -> Vec<&'static str> {
+    pub fn rustflags(self) -> Vec<String> {
         let specific = match self {
             Kind::StaticProgram => STATIC_PROGRAM_FLAGS,
             Kind::SharedObject => SHARED_OBJECT_FLAGS,
         };
-        COMMON_FLAGS.iter().chain(specific).copied().collect()
+        let mut flags: Vec<String> = COMMON_FLAGS
+            .iter()
+            .chain(specific)
+            .map(|f| f.to_string())
+            .collect();
+        if self == Kind::StaticProgram {
+            let script = crate::cmd::root().join(DISCARD_UNWIND_TABLES);
+            flags.extend(["-C".into(), format!("link-arg=-T{}", script.display())]);
+        }
+        flags
     }
 
     /// The rustflags for this kind, as `CARGO_ENCODED_RUSTFLAGS` wants them.

@@ -4,7 +4,7 @@
 use crate::cmd::{Failure, Result, cargo, display, echo_and_collect_warnings, fail, root};
 use crate::dist::{build_size_report, build_target, size_report};
 use crate::setup;
-use crate::targets::{BUILD_STD, CHECK_ONLY_TARGETS, Kind, PROGRAMS, TARGETS, Target};
+use crate::targets::{BUILD_STD, Kind, PROGRAMS, TARGETS, Target};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -206,12 +206,7 @@ pub fn test() -> Result {
     });
     for target in TARGETS {
         tally.check(&format!("clippy ({})", target.triple), || {
-            clippy_cross(target.triple, true)
-        });
-    }
-    for triple in CHECK_ONLY_TARGETS {
-        tally.check(&format!("clippy ({triple}, runtime only)"), || {
-            clippy_cross(triple, false)
+            clippy_cross(target.triple)
         });
     }
 
@@ -359,8 +354,8 @@ fn build_target_without_warnings(target: &Target) -> Result {
     }
 }
 
-/// Lints a cross build: the runtime, and with `programs` the shipped crates too.
-fn clippy_cross(triple: &str, programs: bool) -> Result {
+/// Lints a cross build of the runtime and the shipped crates.
+fn clippy_cross(triple: &str) -> Result {
     let mut cmd = cargo();
     // The shared-object flags: without `-crt-static` a musl target drops the preload's
     // `cdylib` unchecked. A check does not generate code, so the programs are not affected.
@@ -371,16 +366,12 @@ fn clippy_cross(triple: &str, programs: bool) -> Result {
             "CARGO_ENCODED_RUSTFLAGS",
             Kind::SharedObject.encoded_rustflags(),
         );
-    if programs {
-        let features: Vec<String> = PROGRAMS.iter().map(|p| format!("{p}/rt")).collect();
-        cmd.args(["-p", "sys", "-p", crate::targets::PRELOAD_CRATE]);
-        for program in PROGRAMS {
-            cmd.args(["-p", program]);
-        }
-        cmd.arg("--features").arg(features.join(","));
-    } else {
-        cmd.args(["-p", "sys", "--features", "sys/rt"]);
+    let features: Vec<String> = PROGRAMS.iter().map(|p| format!("{p}/rt")).collect();
+    cmd.args(["-p", "sys", "-p", crate::targets::PRELOAD_CRATE]);
+    for program in PROGRAMS {
+        cmd.args(["-p", program]);
     }
+    cmd.arg("--features").arg(features.join(","));
     cmd.args(["--", "-D", "warnings"]);
     crate::cmd::run(&mut cmd)
 }

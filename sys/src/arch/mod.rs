@@ -69,6 +69,10 @@ mod aarch64;
 mod arm;
 #[cfg(target_arch = "mips")]
 mod mips;
+#[cfg(target_arch = "powerpc")]
+mod powerpc;
+#[cfg(target_arch = "x86")]
+mod x86;
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
 
@@ -78,6 +82,10 @@ pub use aarch64::*;
 pub use arm::*;
 #[cfg(target_arch = "mips")]
 pub use mips::*;
+#[cfg(target_arch = "powerpc")]
+pub use powerpc::*;
+#[cfg(target_arch = "x86")]
+pub use x86::*;
 #[cfg(target_arch = "x86_64")]
 pub use x86_64::*;
 
