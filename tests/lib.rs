@@ -9,7 +9,7 @@ mod router_targets {
     #![allow(dead_code)]
     include!("../xtask/src/router_targets.rs");
 }
-pub use router_targets::{PRELOAD_FILE, PROGRAMS, TARGETS, Target};
+pub use router_targets::{CrossC, PRELOAD_FILE, PROGRAMS, Qemu, TARGETS, Target};
 
 /// Every OpenWrt package architecture with the Rust target whose files it carries.
 pub fn openwrt_architectures() -> impl Iterator<Item = (&'static str, &'static str)> {
@@ -82,6 +82,17 @@ mod tools {
 pub fn require(program: &str) {
     if tools::is_present(program) {
         return;
+    }
+    let cross = TARGETS
+        .iter()
+        .filter_map(|t| t.c.as_ref())
+        .find(|c| program == format!("{}-gcc", c.prefix));
+    if let Some(c) = cross {
+        panic!(
+            "{program} is missing: apt-get install gcc-{0} binutils-{0} libc6-dev-{1}-cross \
+             (`cargo xtask test` installs them)",
+            c.prefix, c.debian_arch
+        );
     }
     match tools::TOOLS.iter().find(|t| t.program == program) {
         Some(tool) => panic!(
@@ -368,9 +379,10 @@ pub fn c_program(source: &str, output_name: &str, compiler: &str, flags: &[&str]
     output_path
 }
 
-/// The MIPS soft-float musl that `cargo xtask test` builds (it passes `GWT_MIPS_SYSROOT`).
-pub fn mips_sysroot() -> PathBuf {
-    let dir = passed_or_default("GWT_MIPS_SYSROOT", "target/sysroot/mips-linux-musl-sf");
+/// The musl of `target` that `cargo xtask test` builds from Debian's source (it passes
+/// `GWT_SYSROOT_DIR`, where each target has its directory).
+pub fn musl_sysroot(target: &Target) -> PathBuf {
+    let dir = passed_or_default("GWT_SYSROOT_DIR", "target/sysroot").join(target.triple);
     assert!(
         dir.join("lib/libc.a").is_file(),
         "{} is missing: run `cargo xtask test`",

@@ -135,6 +135,11 @@ fn segments(data: &[u8]) -> Vec<(u32, u64, u64)> {
 
 /// The toolchain's `llvm-readobj` (llvm-tools, which `cargo xtask test` installs).
 fn llvm_readobj() -> std::path::PathBuf {
+    llvm_tool("llvm-readobj")
+}
+
+/// A program of the toolchain's llvm-tools.
+fn llvm_tool(name: &str) -> std::path::PathBuf {
     let sysroot = output(std::process::Command::new("rustc").args(["--print", "sysroot"]));
     let info = output(std::process::Command::new("rustc").arg("-vV"));
     let info = String::from_utf8_lossy(&info.stdout);
@@ -145,7 +150,91 @@ fn llvm_readobj() -> std::path::PathBuf {
     std::path::PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim())
         .join("lib/rustlib")
         .join(host)
-        .join("bin/llvm-readobj")
+        .join("bin")
+        .join(name)
+}
+
+/// What the weakest CPU of `target`'s family lacks, as a disassembler spells it: whether
+/// an instruction (mnemonic, operands) needs something that CPU does not have.
+fn lacks(target: &Target) -> Option<fn(&str, &str) -> bool> {
+    match target.triple.split('-').next() {
+        // The Geode LX and the Pentium: no SSE, no CMOV, no multi-byte NOP.
+        Some("i586") => Some(|mnemonic, operands| {
+            mnemonic.starts_with("cmov")
+                || mnemonic.starts_with("nop") && !operands.is_empty()
+                || operands.contains("xmm")
+        }),
+        // The ARM1176: none of ARMv7's or Thumb-2's additions.
+        Some("arm") => Some(|mnemonic, _| {
+            let base = mnemonic.split('.').next().unwrap_or(mnemonic);
+            [
+                "movw", "movt", "sdiv", "udiv", "dmb", "dsb", "isb", "bfi", "bfc", "ubfx", "sbfx",
+                "mls", "rbit", "cbz", "cbnz", "tbb", "tbh",
+            ]
+            .contains(&base)
+                || base.starts_with("it")
+                    && base.len() <= 4
+                    && base.chars().skip(2).all(|c| "te".contains(c))
+        }),
+        // e500v2: no classic FPU (SPE instead, the `ev`/`efs`/`efd` instructions), no
+        // AltiVec.
+        Some("powerpc") => Some(|mnemonic, _| {
+            mnemonic.starts_with('f')
+                || ["lfd", "lfs", "stfd", "stfs", "mffs", "mtfsf", "mtfsb"]
+                    .iter()
+                    .any(|m| mnemonic.starts_with(m))
+                || mnemonic.starts_with('v')
+        }),
+        _ => None,
+    }
+}
+
+#[test]
+fn no_file_has_an_instruction_the_weakest_cpu_of_its_family_lacks() {
+    // qemu traps only on what runs; the disassembly of every file covers the rest.
+    let objdump = llvm_tool("llvm-objdump");
+    for target in TARGETS {
+        let Some(lacks) = lacks(target) else {
+            continue;
+        };
+        for name in PROGRAMS.iter().copied().chain([LIBRARY]) {
+            let path = dist_dir(target.triple).join("unstripped").join(name);
+            let listing = output(
+                std::process::Command::new(&objdump)
+                    .args(["-d", "--no-show-raw-insn"])
+                    .arg(&path),
+            );
+            assert!(listing.status.success(), "{}", path.display());
+            let text = String::from_utf8_lossy(&listing.stdout);
+            let mut instructions = 0;
+            for line in text.lines() {
+                let mut fields = line.split_whitespace();
+                let is_instruction = fields.next().is_some_and(|address| {
+                    address.ends_with(':')
+                        && address.len() > 1
+                        && address[..address.len() - 1]
+                            .chars()
+                            .all(|c| c.is_ascii_hexdigit())
+                });
+                let Some(mnemonic) = fields.next().filter(|_| is_instruction) else {
+                    continue;
+                };
+                instructions += 1;
+                let operands = fields.collect::<Vec<_>>().join(" ");
+                assert!(
+                    !lacks(mnemonic, &operands),
+                    "{} {name}: `{line}` needs what {} lacks",
+                    target.triple,
+                    target.family
+                );
+            }
+            assert!(
+                instructions > 100,
+                "{}: no code disassembled",
+                path.display()
+            );
+        }
+    }
 }
 
 #[test]

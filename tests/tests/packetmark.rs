@@ -1,10 +1,10 @@
 //! libpacketmark in real processes on the real kernel: glibc and musl programs on x86_64
 //! inside network namespaces the tests make, a real dnsmasq whose upstream is reachable only
-//! through the marked table, and a MIPS soft-float musl program under qemu-mips.
+//! through the marked table, and on every other family a musl program under its qemu.
 
 use integration_tests::{
-    Netns, WAN_ONLY_UPSTREAM as UPSTREAM, c_program, dist_dir, dnsmasq, mips_sysroot,
-    namespace_with_wan_only_upstream, output,
+    CrossC, Netns, Qemu, TARGETS, Target, WAN_ONLY_UPSTREAM as UPSTREAM, c_program, dist_dir,
+    dnsmasq, musl_sysroot, namespace_with_wan_only_upstream, output,
 };
 use std::path::PathBuf;
 use std::process::Command;
@@ -477,79 +477,103 @@ fn dnsmasq_reaches_a_wan_only_upstream_with_the_preload_and_not_without() {
 }
 
 #[test]
-fn mips_big_endian_build_asks_for_so_mark_with_the_right_bytes() {
-    let lib = mips_sysroot().join("lib");
+fn every_family_asks_a_real_musl_for_so_mark_with_the_right_bytes() {
+    for target in TARGETS {
+        let (Some(qemu), Some(c)) = (&target.qemu, &target.c) else {
+            continue;
+        };
+        preload_in_a_musl_process_under_qemu(target, qemu, c);
+    }
+}
+
+/// The preload of `target` in a C program linked against that family's musl, under its qemu
+/// on the family's weakest CPU; the program stands in for `setsockopt` and prints what it
+/// was asked for.
+fn preload_in_a_musl_process_under_qemu(target: &Target, qemu: &Qemu, c: &CrossC) {
+    let lib = musl_sysroot(target).join("lib");
     let lib = lib.display();
-    // musl's specs file, but without GCC's crtbeginS.o/crtendS.o: Debian's MIPS GCC has only
-    // hard-float ones, which a soft-float link warns about, and musl needs neither.
+    // musl's specs file, but without GCC's crtbeginS.o/crtendS.o (Debian's MIPS GCC has only
+    // hard-float ones, which a soft-float link warns about), and musl needs neither.
     let specs = format!("-specs={lib}/musl-gcc.specs");
     let (start, init, fini) = (
         format!("{lib}/Scrt1.o"),
         format!("{lib}/crti.o"),
         format!("{lib}/crtn.o"),
     );
+    let mut flags: Vec<&str> = vec![&specs];
+    flags.extend(c.cflags);
+    flags.extend([
+        "-O1",
+        "-pthread",
+        "-rdynamic",
+        "-DRECORD_SETSOCKOPT",
+        "-nostartfiles",
+        &start,
+        &init,
+        &fini,
+    ]);
+    let gcc = format!("{}-gcc", c.prefix);
     let program = c_program(
         "marktest.c",
-        "marktest-mips",
-        "mips-linux-gnu-gcc",
-        &[
-            &specs,
-            "-msoft-float",
-            "-march=24kc",
-            "-O1",
-            "-pthread",
-            "-rdynamic",
-            "-DRECORD_SETSOCKOPT",
-            "-nostartfiles",
-            &start,
-            &init,
-            &fini,
-        ],
+        &format!("marktest-{}", target.triple),
+        &gcc,
+        &flags,
     );
     let run = |env: &[&str], what: &str| {
-        let mut cmd = Command::new("qemu-mips");
-        cmd.arg("-E")
-            .arg(format!("LD_PRELOAD={}", preload("mips-unknown-linux-musl")));
+        let mut cmd = Command::new(qemu.program);
+        cmd.args(["-cpu", qemu.cpu])
+            .arg("-E")
+            .arg(format!("LD_PRELOAD={}", preload(target.triple)));
         for var in env {
             cmd.arg("-E").arg(var);
         }
         let out = output(cmd.arg(&program).arg(what));
         assert!(
             out.status.success(),
-            "qemu-mips: {}",
+            "{} {}: {}",
+            qemu.program,
+            target.triple,
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    // SOL_SOCKET is 0xffff and SO_MARK 36 on MIPS; the value is big-endian in memory.
+    // SOL_SOCKET is 0xffff on MIPS and 1 elsewhere, SO_MARK 36 everywhere; the value is in
+    // the family's byte order in memory.
+    let level = if target.mips { 65535 } else { 1 };
+    let (mark, one) = if target.big_endian {
+        ("01020304", "00000001")
+    } else {
+        ("04030201", "01000000")
+    };
+    let asked = |bytes: &str| format!("setsockopt level={level} name=36 len=4 bytes={bytes}\n");
+    let kept = "fd=ok errno=4321 mark=0 leaked=0\n";
+    let what = target.triple;
     assert_eq!(
         run(&["LIBPACKETMARK_MARK=0x01020304"], "inet"),
-        "setsockopt level=65535 name=36 len=4 bytes=01020304\nfd=ok errno=4321 mark=0 leaked=0\n"
+        asked(mark) + kept,
+        "{what}"
     );
     assert_eq!(
         run(&["LIBPACKETMARK_MARK=1"], "inet6"),
-        "setsockopt level=65535 name=36 len=4 bytes=00000001\nfd=ok errno=4321 mark=0 leaked=0\n"
+        asked(one) + kept,
+        "{what}"
     );
-    assert_eq!(
-        run(&["LIBPACKETMARK_MARK=1"], "unix"),
-        "fd=ok errno=4321 mark=0 leaked=0\n"
-    );
-    assert_eq!(
-        run(&["LIBPACKETMARK_MARK=0"], "inet"),
-        "fd=ok errno=4321 mark=0 leaked=0\n"
-    );
-    // A refused mark (EACCES, 13 on MIPS too) fails the call closed with MIPS's EPERM (1) and
+    assert_eq!(run(&["LIBPACKETMARK_MARK=1"], "unix"), kept, "{what}");
+    assert_eq!(run(&["LIBPACKETMARK_MARK=0"], "inet"), kept, "{what}");
+    // A refused mark (EACCES, 13 on every family) fails the call closed with EPERM (1) and
     // leaves no descriptor open; `ignore` keeps the socket and the caller's errno.
     let refused = ["LIBPACKETMARK_MARK=1", "SETSOCKOPT_FAILS=13"];
     assert_eq!(
         run(&refused, "inet"),
-        "setsockopt level=65535 name=36 len=4 bytes=00000001\nfd=-1 errno=1 mark=0 leaked=0\n"
+        asked(one) + "fd=-1 errno=1 mark=0 leaked=0\n",
+        "{what}"
     );
     assert_eq!(
         run(
             &[refused[0], refused[1], "LIBPACKETMARK_ON_ERROR=ignore"],
             "inet6"
         ),
-        "setsockopt level=65535 name=36 len=4 bytes=00000001\nfd=ok errno=4321 mark=0 leaked=0\n"
+        asked(one) + kept,
+        "{what}"
     );
 }

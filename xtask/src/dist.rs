@@ -45,13 +45,12 @@ pub fn build_target(target: &Target) -> Result<Vec<String>> {
     program_args.push("--features");
     let features = features.join(",");
     program_args.push(&features);
-    let (programs, mut warnings) = build(target.triple, Kind::StaticProgram, &program_args)?;
+    let (programs, mut warnings) = build(target, Kind::StaticProgram, &program_args)?;
     for (built, name) in programs {
         install(&built, &name, &dir)?;
     }
 
-    let (preloads, preload_warnings) =
-        build(target.triple, Kind::SharedObject, &["-p", PRELOAD_CRATE])?;
+    let (preloads, preload_warnings) = build(target, Kind::SharedObject, &["-p", PRELOAD_CRATE])?;
     warnings.extend(preload_warnings);
     let mut found_preload = false;
     for (built, name) in preloads {
@@ -72,26 +71,26 @@ pub fn build_target(target: &Target) -> Result<Vec<String>> {
 pub type Built = (Vec<(PathBuf, String)>, Vec<String>);
 
 /// Runs one cargo build and returns the artifacts it reports and its warnings.
-fn build(triple: &str, kind: Kind, packages: &[&str]) -> Result<Built> {
-    run_build(&mut build_command(triple, kind, packages), triple)
+fn build(target: &Target, kind: Kind, packages: &[&str]) -> Result<Built> {
+    run_build(&mut build_command(target, kind, packages), target.triple)
 }
 
-/// The cargo command of a shipped build of `packages` for `triple`, with the flags of `kind`;
+/// The cargo command of a shipped build of `packages` for `target`, with the flags of `kind`;
 /// its environment can be changed before it runs (the size playbook does).
-pub fn build_command(triple: &str, kind: Kind, packages: &[&str]) -> Command {
+pub fn build_command(target: &Target, kind: Kind, packages: &[&str]) -> Command {
     let mut cmd = cargo();
     cmd.args([
         "build",
         "--profile",
         "ship",
         "--target",
-        triple,
+        target.triple,
         "--message-format=json-render-diagnostics",
     ])
     .args(BUILD_STD)
     .args(packages)
     .env("CARGO_TARGET_DIR", root().join(kind.target_dir()))
-    .env("CARGO_ENCODED_RUSTFLAGS", kind.encoded_rustflags())
+    .env("CARGO_ENCODED_RUSTFLAGS", kind.encoded_rustflags(target))
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
     cmd

@@ -20,7 +20,8 @@ const END: &str = "<!-- cargo xtask playbook: end -->";
 /// One build to measure: what it changes against the baseline.
 struct Variant {
     name: &'static str,
-    /// Flags of `dist` left out (each given as the value after its `-C`).
+    /// Flags of `dist` left out (each given as the value after its `-C`, or as the end of
+    /// it: a linker script's file name).
     without: &'static [&'static str],
     /// Flags added (each as the value after a `-C`).
     with: &'static [&'static str],
@@ -118,15 +119,27 @@ const COMMON_VARIANTS: &[Variant] = &[
     },
 ];
 
-const PROGRAM_VARIANTS: &[Variant] = &[Variant {
-    without: &["relocation-model=static"],
-    ..variant("without `-C relocation-model=static`")
-}];
+const PROGRAM_VARIANTS: &[Variant] = &[
+    Variant {
+        without: &["relocation-model=static"],
+        ..variant("without `-C relocation-model=static`")
+    },
+    Variant {
+        without: &["/discard-unwind-tables.ld"],
+        ..variant("without `xtask/link/discard-unwind-tables.ld`")
+    },
+];
 
-const PRELOAD_VARIANTS: &[Variant] = &[Variant {
-    without: &["link-arg=-zlazy"],
-    ..variant("without `-z lazy`")
-}];
+const PRELOAD_VARIANTS: &[Variant] = &[
+    Variant {
+        without: &["link-arg=-zlazy"],
+        ..variant("without `-z lazy`")
+    },
+    Variant {
+        without: &["/mips-shared-object.ld"],
+        ..variant("without `xtask/link/mips-shared-object.ld`")
+    },
+];
 
 /// A measured build.
 struct Measured {
@@ -209,10 +222,18 @@ fn figure(value: Option<u64>) -> String {
 
 /// Builds one variant into its own target directory and measures the file as shipped.
 fn measure(kind: Kind, crate_name: &str, file: &str, variant: &Variant) -> Result<Measured> {
+    let target = crate::targets::TARGETS
+        .iter()
+        .find(|t| t.triple == TRIPLE)
+        .expect("the playbook's target is a router target");
     let mut flags: Vec<String> = Vec::new();
-    let defaults = kind.rustflags();
+    let defaults = kind.rustflags(target);
     for pair in defaults.chunks(2) {
-        if !(pair[0] == "-C" && variant.without.contains(&pair[1].as_str())) {
+        let left_out = variant
+            .without
+            .iter()
+            .any(|w| pair[1] == *w || w.starts_with('/') && pair[1].ends_with(w));
+        if !(pair[0] == "-C" && left_out) {
             flags.extend(pair.iter().cloned());
         }
     }
@@ -224,7 +245,7 @@ fn measure(kind: Kind, crate_name: &str, file: &str, variant: &Variant) -> Resul
     if kind == Kind::StaticProgram {
         packages.extend(["--features", &features]);
     }
-    let mut cmd = build_command(TRIPLE, kind, &packages);
+    let mut cmd = build_command(target, kind, &packages);
     cmd.env("CARGO_TARGET_DIR", root().join("target/playbook"))
         .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
     for setting in variant.profile {

@@ -11,10 +11,16 @@ pub struct Target {
     /// for them.
     pub openwrt_architectures: &'static [&'static str],
     pub gluon_targets: &'static [&'static str],
+    /// The family, as the README and the test steps name it.
+    pub family: &'static str,
+    /// `-C target-cpu` for every build of it (shipped files and tests), where the target's
+    /// default is wrong for the routers.
+    pub cpu: Option<&'static str>,
     /// How this machine runs its files; `None`: natively.
     pub qemu: Option<Qemu>,
-    /// The C side of its tests: the Debian cross compiler and how musl is built with it.
-    pub c: CrossC,
+    /// The C side of its tests under qemu: the Debian cross compiler and how musl is built
+    /// with it; `None` for the host's own target, whose tests run natively.
+    pub c: Option<CrossC>,
     pub big_endian: bool,
     pub mips: bool,
 }
@@ -26,11 +32,13 @@ pub struct Qemu {
     pub cpu: &'static str,
 }
 
-/// A C compiler for a target's tests: Debian's cross GCC (its tool prefix), and the flags
+/// A C compiler for a target's tests: Debian's cross GCC (its tool prefix; the packages are
+/// `gcc-<prefix>`, `binutils-<prefix>` and `libc6-dev-<debian_arch>-cross`), and the flags
 /// that make code for the family's weakest CPU (musl is built with them, and the C test
 /// programs too).
 pub struct CrossC {
     pub prefix: &'static str,
+    pub debian_arch: &'static str,
     pub musl_target: &'static str,
     pub cflags: &'static [&'static str],
 }
@@ -42,6 +50,8 @@ pub struct CrossC {
 pub const TARGETS: &[Target] = &[
     Target {
         triple: "mips-unknown-linux-musl",
+        family: "MIPS BE",
+        cpu: None,
         openwrt_architectures: &["mips_24kc"],
         gluon_targets: &[
             "ath79-generic",
@@ -55,51 +65,60 @@ pub const TARGETS: &[Target] = &[
             program: "qemu-mips",
             cpu: "24Kc",
         }),
-        c: CrossC {
+        c: Some(CrossC {
             prefix: "mips-linux-gnu",
+            debian_arch: "mips",
             musl_target: "mips-linux-musl",
             cflags: &["-msoft-float", "-march=24kc"],
-        },
+        }),
         big_endian: true,
         mips: true,
     },
     Target {
         triple: "mipsel-unknown-linux-musl",
+        family: "MIPS LE",
+        cpu: None,
         openwrt_architectures: &["mipsel_24kc"],
         gluon_targets: &["ramips-mt7620", "ramips-mt7621", "ramips-mt76x8"],
         qemu: Some(Qemu {
             program: "qemu-mipsel",
             cpu: "24Kc",
         }),
-        c: CrossC {
+        c: Some(CrossC {
             prefix: "mipsel-linux-gnu",
+            debian_arch: "mipsel",
             musl_target: "mipsel-linux-musl",
             cflags: &["-msoft-float", "-march=24kc"],
-        },
+        }),
         big_endian: false,
         mips: true,
     },
     Target {
         // ARMv6 with VFPv2, hard-float: the Raspberry Pi 1's ARM1176JZF-S.
         triple: "arm-unknown-linux-musleabihf",
+        family: "ARMv6",
+        cpu: None,
         openwrt_architectures: &["arm_arm1176jzf-s_vfp"],
         gluon_targets: &["bcm27xx-bcm2708"],
         qemu: Some(Qemu {
             program: "qemu-arm",
             cpu: "arm1176",
         }),
-        c: CrossC {
+        c: Some(CrossC {
             prefix: "arm-linux-gnueabihf",
+            debian_arch: "armhf",
             musl_target: "arm-linux-musleabihf",
-            cflags: &["-marm", "-march=armv6kz+fp", "-mfpu=vfp", "-mfloat-abi=hard"],
-        },
+            cflags: &["-marm", "-march=armv6", "-mfpu=vfp", "-mfloat-abi=hard"],
+        }),
         big_endian: false,
         mips: false,
     },
     Target {
-        // ARMv7-A with VFPv3-D16 and no NEON assumed: the baseline of every ARMv7 router
-        // (Cortex-A7, A9, A15), hard-float as OpenWrt's ABI is.
+        // ARMv7-A, hard-float as OpenWrt's ABI is, no NEON assumed (rustc does assume 32
+        // double registers, which every `neon-vfpv4` CPU has).
         triple: "armv7-unknown-linux-musleabihf",
+        family: "ARMv7",
+        cpu: None,
         openwrt_architectures: &["arm_cortex-a7_neon-vfpv4", "arm_cortex-a15_neon-vfpv4"],
         gluon_targets: &[
             "armsr-armv7",
@@ -113,16 +132,19 @@ pub const TARGETS: &[Target] = &[
             program: "qemu-arm",
             cpu: "cortex-a7",
         }),
-        c: CrossC {
+        c: Some(CrossC {
             prefix: "arm-linux-gnueabihf",
+            debian_arch: "armhf",
             musl_target: "arm-linux-musleabihf",
-            cflags: &["-marm", "-march=armv7-a+fp", "-mfloat-abi=hard"],
-        },
+            cflags: &["-march=armv7-a", "-mfpu=vfpv3-d16", "-mfloat-abi=hard"],
+        }),
         big_endian: false,
         mips: false,
     },
     Target {
         triple: "aarch64-unknown-linux-musl",
+        family: "AArch64",
+        cpu: None,
         openwrt_architectures: &["aarch64_cortex-a53", "aarch64_generic"],
         gluon_targets: &[
             "armsr-armv8",
@@ -134,58 +156,69 @@ pub const TARGETS: &[Target] = &[
             program: "qemu-aarch64",
             cpu: "cortex-a53",
         }),
-        c: CrossC {
+        c: Some(CrossC {
             prefix: "aarch64-linux-gnu",
+            debian_arch: "arm64",
             musl_target: "aarch64-linux-musl",
-            cflags: &["-march=armv8-a"],
-        },
+            cflags: &["-mcpu=cortex-a53"],
+        }),
         big_endian: false,
         mips: false,
     },
     Target {
         // The Pentium's instruction set: no SSE and no CMOV, which the Geode LX lacks.
         triple: "i586-unknown-linux-musl",
+        family: "x86 32-bit",
+        cpu: None,
         openwrt_architectures: &["i386_pentium-mmx", "i386_pentium4"],
         gluon_targets: &["x86-generic", "x86-geode", "x86-legacy"],
         qemu: Some(Qemu {
             program: "qemu-i386",
             cpu: "pentium",
         }),
-        c: CrossC {
+        c: Some(CrossC {
             prefix: "i686-linux-gnu",
+            debian_arch: "i386",
             musl_target: "i386-linux-musl",
-            cflags: &["-march=pentium"],
-        },
+            cflags: &["-march=pentium", "-mtune=generic"],
+        }),
         big_endian: false,
         mips: false,
     },
     Target {
         triple: "x86_64-unknown-linux-musl",
+        family: "x86-64",
+        cpu: None,
         openwrt_architectures: &["x86_64"],
         gluon_targets: &["x86-64"],
         qemu: None,
-        c: CrossC {
-            prefix: "x86_64-linux-gnu",
-            musl_target: "x86_64-linux-musl",
-            cflags: &[],
-        },
+        c: None,
         big_endian: false,
         mips: false,
     },
     Target {
         // e500v2 has SPE instead of a classic FPU: code for it must not use one.
         triple: "powerpc-unknown-linux-muslspe",
+        family: "PowerPC e500v2",
+        // The target's default CPU has a classic FPU, and LLVM takes SPE from the CPU, not
+        // from the target's name: without this, code with floats (std's) gets `lfd`/`fadd`,
+        // which e500v2 traps on.
+        cpu: Some("e500"),
         openwrt_architectures: &["powerpc_8548"],
         gluon_targets: &["mpc85xx-p1010", "mpc85xx-p1020"],
         qemu: Some(Qemu {
             program: "qemu-ppc",
             cpu: "e500v2",
         }),
-        c: CrossC {
+        c: Some(CrossC {
             prefix: "powerpc-linux-gnu",
+            debian_arch: "powerpc",
             musl_target: "powerpc-linux-musl",
-            cflags: &["-msoft-float", "-mcpu=powerpc"],
-        },
+            // GCC 12 lost SPE, so the test musl is soft-float (its float ABI matches SPE's:
+            // values in general registers); -O2 because -Os calls libgcc's register-restore
+            // helpers, and the tests link without libgcc; musl insists on 64-bit long double.
+            cflags: &["-mcpu=8548", "-msoft-float", "-mlong-double-64", "-O2"],
+        }),
         big_endian: true,
         mips: false,
     },

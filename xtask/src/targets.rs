@@ -5,7 +5,7 @@ mod list {
     #![allow(dead_code)]
     include!("router_targets.rs");
 }
-pub use list::{PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, TARGETS, Target};
+pub use list::{CrossC, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, TARGETS, Target};
 
 /// `-Z build-std`: tier-3 targets have no prebuilt `core`; building it here also lets LTO see
 /// through it. Neither kind takes `memcpy` and friends from `compiler-builtins-mem`: the
@@ -54,12 +54,23 @@ const STATIC_PROGRAM_FLAGS: &[&str] = &[
 /// workspace root.
 const DISCARD_UNWIND_TABLES: &str = "xtask/link/discard-unwind-tables.ld";
 
+/// The preload's layout on MIPS, without the program headers no loader reads (it says why).
+const MIPS_SHARED_OBJECT: &str = "xtask/link/mips-shared-object.ld";
+
 /// A shared object loaded into a libc process: position-independent, not a static executable.
 /// `-z lazy` drops the `BIND_NOW` entries rustc asks for (16 B of `.dynamic`). Of the
 /// preload's five imports the constructor calls `dlsym`, `getenv` and `strlen` at load;
 /// glibc binds `setsockopt` and `__errno_location` at the first IP `socket()` instead (musl
 /// binds everything at load). All five are in every C library the preload can live in.
 const SHARED_OBJECT_FLAGS: &[&str] = &["-C", "target-feature=-crt-static", "-C", "link-arg=-zlazy"];
+
+/// The flags every build for `target` takes, whatever it builds.
+pub fn target_flags(target: &Target) -> Vec<String> {
+    match target.cpu {
+        Some(cpu) => vec!["-C".into(), format!("target-cpu={cpu}")],
+        None => Vec::new(),
+    }
+}
 
 /// The kind of artifact, which decides the code model for the whole build.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -69,8 +80,8 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// The rustflags for this kind.
-    pub fn rustflags(self) -> Vec<String> {
+    /// The rustflags for this kind and `target`.
+    pub fn rustflags(self, target: &Target) -> Vec<String> {
         let specific = match self {
             Kind::StaticProgram => STATIC_PROGRAM_FLAGS,
             Kind::SharedObject => SHARED_OBJECT_FLAGS,
@@ -80,16 +91,22 @@ impl Kind {
             .chain(specific)
             .map(|f| f.to_string())
             .collect();
-        if self == Kind::StaticProgram {
-            let script = crate::cmd::root().join(DISCARD_UNWIND_TABLES);
+        let script = match self {
+            Kind::StaticProgram => Some(DISCARD_UNWIND_TABLES),
+            Kind::SharedObject if target.mips => Some(MIPS_SHARED_OBJECT),
+            Kind::SharedObject => None,
+        };
+        if let Some(script) = script {
+            let script = crate::cmd::root().join(script);
             flags.extend(["-C".into(), format!("link-arg=-T{}", script.display())]);
         }
+        flags.extend(target_flags(target));
         flags
     }
 
-    /// The rustflags for this kind, as `CARGO_ENCODED_RUSTFLAGS` wants them.
-    pub fn encoded_rustflags(self) -> String {
-        self.rustflags().join("\x1f")
+    /// The rustflags for this kind and `target`, as `CARGO_ENCODED_RUSTFLAGS` wants them.
+    pub fn encoded_rustflags(self, target: &Target) -> String {
+        self.rustflags(target).join("\x1f")
     }
 
     /// Its own target directory, so that switching kinds does not rebuild `core` each time.

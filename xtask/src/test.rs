@@ -9,11 +9,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Crates whose tests also run on big-endian MIPS under qemu: the syscall layer and the pure
-/// logic (codecs, parsers), where byte order bites.
+/// Crates whose tests also run on every family under qemu: the syscall layer and the pure
+/// logic (codecs, parsers), where byte order and word size bite.
 const QEMU_TEST_CRATES: &[&str] = &["sys", "packetmark", "routes", "dns54", "viawan"];
-
-const MIPS: &str = "mips-unknown-linux-musl";
 
 /// Counts every test of every runner, and each check of its own as one; times every step.
 #[derive(Default)]
@@ -206,7 +204,7 @@ pub fn test() -> Result {
     });
     for target in TARGETS {
         tally.check(&format!("clippy ({})", target.triple), || {
-            clippy_cross(target.triple)
+            clippy_cross(target)
         });
     }
 
@@ -236,15 +234,33 @@ pub fn test() -> Result {
         false
     };
 
-    let mut sysroot = None;
-    tally.check("MIPS soft-float musl sysroot", || {
-        sysroot = Some(setup::mips_musl_sysroot()?);
-        Ok(())
-    });
-    let mips_tests = "tests on big-endian MIPS under qemu-mips";
-    match &sysroot {
-        Some(sysroot) => tally.cargo_test(mips_tests, &mut mips_test(sysroot)),
-        None => tally.skip(mips_tests, "there is no MIPS sysroot"),
+    let mut sysroots_ok = true;
+    for target in TARGETS {
+        let (Some(qemu), Some(c)) = (&target.qemu, &target.c) else {
+            continue;
+        };
+        let mut sysroot = None;
+        sysroots_ok &= tally.check(
+            &format!("musl for {} from Debian's source", target.triple),
+            || {
+                sysroot = Some(setup::musl_sysroot(target, c)?);
+                Ok(())
+            },
+        );
+        let step = format!(
+            "tests on {} ({}) under {} -cpu {}",
+            target.family, target.triple, qemu.program, qemu.cpu
+        );
+        let Some(sysroot) = sysroot else {
+            tally.skip(&step, "its musl could not be built");
+            continue;
+        };
+        match setup::binfmt_for(qemu.program) {
+            Ok(_binfmt) => tally.cargo_test(&step, &mut qemu_test(target, &sysroot)),
+            Err(Failure(why)) => {
+                tally.check(&step, || fail(why));
+            }
+        }
     }
 
     for target in FUZZ_TARGETS {
@@ -260,8 +276,8 @@ pub fn test() -> Result {
         Ok(())
     });
     let integration = "integration tests (artifacts, namespaces, preload, routes)";
-    match (dist_ok && packages_ok, sysroot, size_report_binary) {
-        (true, Some(sysroot), Some(size_report_binary)) => tally.cargo_test(
+    match (dist_ok && packages_ok && sysroots_ok, size_report_binary) {
+        (true, Some(size_report_binary)) => tally.cargo_test(
             integration,
             cargo()
                 .args(["test", "-p", "integration-tests"])
@@ -269,7 +285,7 @@ pub fn test() -> Result {
                 .env("GWT_PACKAGE_DIR", root().join("target/packages"))
                 .env("GWT_PACKAGE_KEY", package_key.join("key.pub"))
                 .env("GWT_SIZE_REPORT", size_report_binary)
-                .env("GWT_MIPS_SYSROOT", sysroot),
+                .env("GWT_SYSROOT_DIR", root().join("target/sysroot")),
         ),
         // Files left from an earlier build would be tested in place of the ones that failed.
         _ => tally.skip(integration, "a build it needs failed"),
@@ -355,16 +371,16 @@ fn build_target_without_warnings(target: &Target) -> Result {
 }
 
 /// Lints a cross build of the runtime and the shipped crates.
-fn clippy_cross(triple: &str) -> Result {
+fn clippy_cross(target: &Target) -> Result {
     let mut cmd = cargo();
     // The shared-object flags: without `-crt-static` a musl target drops the preload's
     // `cdylib` unchecked. A check does not generate code, so the programs are not affected.
-    cmd.args(["clippy", "--target", triple])
+    cmd.args(["clippy", "--target", target.triple])
         .args(BUILD_STD)
         .env("CARGO_TARGET_DIR", root().join("target/check"))
         .env(
             "CARGO_ENCODED_RUSTFLAGS",
-            Kind::SharedObject.encoded_rustflags(),
+            Kind::SharedObject.encoded_rustflags(target),
         );
     let features: Vec<String> = PROGRAMS.iter().map(|p| format!("{p}/rt")).collect();
     cmd.args(["-p", "sys", "-p", crate::targets::PRELOAD_CRATE]);
@@ -376,41 +392,44 @@ fn clippy_cross(triple: &str) -> Result {
     crate::cmd::run(&mut cmd)
 }
 
-/// The ordinary `cargo test` of the MIPS crates, built for big-endian MIPS against a musl
-/// made from Debian's source and run by qemu-mips (PLATFORM.md's recipe):
+/// The ordinary `cargo test` of the crates where byte order, word size and the syscall layer
+/// bite, built for `target` against a musl made from Debian's source and run by its qemu on
+/// the family's weakest CPU (PLATFORM.md's recipe):
 /// - std is built from source without its backtrace feature (`-Z build-std-features=`);
-/// - `panic=abort` tests run each test in a child process (binfmt_misc execs it via qemu);
-/// - the link names musl's start files and `libc.a` by path (`-lc` would find a shared one).
-fn mips_test(sysroot: &std::path::Path) -> Command {
+/// - `panic=abort` tests run each test in a child process (binfmt_misc execs it through the
+///   same qemu, and `QEMU_CPU` gives it the same CPU);
+/// - rust-lld links musl's start files and `libc.a` by path, and no libgcc: Debian's is
+///   built for stronger CPUs (armhf's is Thumb-2, i686's has CMOV), and compiler_builtins
+///   has everything musl and std need.
+fn qemu_test(target: &Target, sysroot: &std::path::Path) -> Command {
+    let qemu = target.qemu.as_ref().expect("a target run under qemu");
     let lib = sysroot.join("lib");
     let lib = lib.to_string_lossy();
-    let flags = [
-        "-C".into(),
-        "target-feature=+crt-static".into(),
-        "-C".into(),
-        "link-self-contained=no".into(),
-        "-L".into(),
-        lib.to_string(),
-        "-C".into(),
-        "link-arg=-nostdlib".into(),
-        "-C".into(),
-        "link-arg=-msoft-float".into(),
-        "-C".into(),
-        format!("link-arg={lib}/crt1.o"),
-        "-C".into(),
-        format!("link-arg={lib}/crti.o"),
-        "-C".into(),
-        format!("link-arg={lib}/libc.a"),
-        "-C".into(),
-        "link-arg=-lgcc".into(),
-        "-C".into(),
-        format!("link-arg={lib}/crtn.o"),
-    ];
+    let mut flags: Vec<String> = [
+        "-C",
+        "target-feature=+crt-static",
+        "-C",
+        "link-self-contained=no",
+        "-C",
+        "linker=rust-lld",
+        "-C",
+        "linker-flavor=ld.lld",
+        "-L",
+    ]
+    .iter()
+    .map(|f| f.to_string())
+    .collect();
+    flags.push(lib.to_string());
+    for object in ["crt1.o", "crti.o", "libc.a", "crtn.o"] {
+        flags.extend(["-C".into(), format!("link-arg={lib}/{object}")]);
+    }
+    flags.extend(crate::targets::target_flags(target));
+    let variable = target.triple.to_uppercase().replace('-', "_");
     let mut cmd = cargo();
     cmd.args([
         "test",
         "--target",
-        MIPS,
+        target.triple,
         "-Z",
         "build-std=std,panic_abort",
         "-Z",
@@ -419,11 +438,8 @@ fn mips_test(sysroot: &std::path::Path) -> Command {
         "panic-abort-tests",
     ])
     .env("CARGO_TARGET_DIR", root().join("target/qemu-test"))
-    .env(
-        "CARGO_TARGET_MIPS_UNKNOWN_LINUX_MUSL_LINKER",
-        "mips-linux-gnu-gcc",
-    )
-    .env("CARGO_TARGET_MIPS_UNKNOWN_LINUX_MUSL_RUNNER", "qemu-mips")
+    .env(format!("CARGO_TARGET_{variable}_RUNNER"), qemu.program)
+    .env("QEMU_CPU", qemu.cpu)
     .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
     for krate in QEMU_TEST_CRATES {
         cmd.args(["-p", krate]);

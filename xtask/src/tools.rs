@@ -71,7 +71,7 @@ pub const TOOLS: &[Tool] = &[
         program: "qemu-arm",
         package: "qemu-user",
         need: Need::Test,
-        why: "runs the ARMv7 builds",
+        why: "runs the ARMv6 and ARMv7 builds",
     },
     Tool {
         program: "qemu-aarch64",
@@ -80,28 +80,22 @@ pub const TOOLS: &[Tool] = &[
         why: "runs the AArch64 builds",
     },
     Tool {
+        program: "qemu-i386",
+        package: "qemu-user",
+        need: Need::Test,
+        why: "runs the 32-bit x86 builds on a Pentium without SSE",
+    },
+    Tool {
+        program: "qemu-ppc",
+        package: "qemu-user",
+        need: Need::Test,
+        why: "runs the PowerPC builds on an e500v2",
+    },
+    Tool {
         program: "/usr/share/binfmts/qemu-mips",
         package: "qemu-user-binfmt",
         need: Need::Test,
-        why: "the binfmt_misc magic that lets the kernel exec MIPS test children through qemu-mips",
-    },
-    Tool {
-        program: "mips-linux-gnu-gcc",
-        package: "gcc-mips-linux-gnu",
-        need: Need::Test,
-        why: "builds the MIPS soft-float musl and links the MIPS test binaries",
-    },
-    Tool {
-        program: "/usr/mips-linux-gnu/lib/crt1.o",
-        package: "libc6-dev-mips-cross",
-        need: Need::Test,
-        why: "without it musl's configure makes no gcc wrapper (no musl-gcc.specs)",
-    },
-    Tool {
-        program: "mips-linux-gnu-ar",
-        package: "binutils-mips-linux-gnu",
-        need: Need::Test,
-        why: "the MIPS assembler and archiver for that musl",
+        why: "the binfmt_misc magic that lets the kernel exec test children through their qemu",
     },
     Tool {
         program: "dpkg-source",
