@@ -1,5 +1,5 @@
-//! The syscall layer against the real kernel: natively on the host, and on big-endian MIPS
-//! under qemu-mips (`cargo xtask test` runs both). std serves only as the test harness.
+//! The syscall layer against the real kernel: natively on the host, and on every other
+//! family under its qemu (`cargo xtask test` runs both). std serves only as the test harness.
 
 use sys::net::{self, AnyAddress};
 use sys::{Errno, Fd, epoll, io, random, time};
@@ -365,4 +365,33 @@ fn one_address_type_for_both_families_binds_and_answers() {
         assert_eq!(io::read(client.fd(), &mut buf), Ok(6));
         assert_eq!(&buf[..6], b"answer");
     }
+}
+
+/// Under qemu, `cargo xtask test` names in `GWT_AT_PLATFORM` what the family's weakest CPU puts
+/// in `AT_PLATFORM` (where that tells CPUs apart: `v6l` for the ARM1176, `i586` for the
+/// Pentium): each test runs in a child process of its own, and this one proves that the child
+/// runs on that CPU, not on qemu's default one or natively. Natively there is nothing to prove.
+#[test]
+fn the_test_processes_run_on_the_cpu_asked_for() {
+    let Some(expected) = std::env::var("GWT_AT_PLATFORM")
+        .ok()
+        .filter(|p| !p.is_empty())
+    else {
+        return;
+    };
+    let auxv = std::fs::read("/proc/self/auxv").expect("/proc/self/auxv");
+    let word = std::mem::size_of::<usize>();
+    let words: Vec<usize> = auxv
+        .chunks_exact(word)
+        .map(|w| usize::from_ne_bytes(w.try_into().unwrap()))
+        .collect();
+    let platform = words
+        .chunks_exact(2)
+        .find(|pair| pair[0] == libc::AT_PLATFORM as usize)
+        .map(|pair| pair[1])
+        .expect("no AT_PLATFORM in the auxiliary vector");
+    // SAFETY: the kernel (here qemu) puts AT_PLATFORM's NUL-terminated string on the initial
+    // stack, where it stays for the life of the process.
+    let platform = unsafe { std::ffi::CStr::from_ptr(platform as *const libc::c_char) };
+    assert_eq!(platform.to_str().unwrap(), expected);
 }

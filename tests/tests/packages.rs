@@ -385,27 +385,33 @@ fn installing_gluon_wan_dns54_makes_its_user_as_openwrt_does() {
     );
 }
 
-#[test]
-fn the_feed_makefile_installs_what_the_packages_install() {
-    // OpenWrt's build is stood in for by the two include files it gives a package Makefile
-    // (tests/fixtures/openwrt/buildroot/: the install commands as OpenWrt defines them, and
-    // a BuildPackage that prints a package's fields and runs its install recipe).
+/// GNU make on the feed Makefile (as `cargo xtask package` writes it) for an image of package
+/// architecture `arch`, installing into `dest`. OpenWrt's build is stood in for by the two
+/// include files it gives a package Makefile (tests/fixtures/openwrt/buildroot/: the install
+/// commands as OpenWrt defines them, and a BuildPackage that prints a package's fields and
+/// runs its install recipe).
+fn feed_make(arch: &str, dest: &Path, goals: &[&str]) -> std::process::Output {
     let buildroot = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/openwrt/buildroot");
     let feed =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/packages/feed/gluon-wan-tools");
+    output(
+        Command::new("make")
+            .current_dir(&feed)
+            .arg("-s")
+            .arg(format!("TOPDIR={}", buildroot.display()))
+            .arg(format!("INCLUDE_DIR={}", buildroot.display()))
+            .arg(format!("ARCH_PACKAGES={arch}"))
+            .arg(format!("DEST={}", dest.display()))
+            .args(goals),
+    )
+}
+
+#[test]
+fn the_feed_makefile_installs_what_the_packages_install() {
     let scratch = integration_tests::Scratch::new("feed");
     for (arch, triple) in openwrt_architectures() {
         let dest = scratch.path(arch);
-        let out = output(
-            Command::new("make")
-                .current_dir(&feed)
-                .arg("-s")
-                .arg(format!("TOPDIR={}", buildroot.display()))
-                .arg(format!("INCLUDE_DIR={}", buildroot.display()))
-                .arg(format!("ARCH_PACKAGES={arch}"))
-                .arg(format!("DEST={}", dest.display()))
-                .args(["describe", "install"]),
-        );
+        let out = feed_make(arch, &dest, &["describe", "install"]);
         assert!(out.status.success(), "{arch}: {}", text(&out.stderr));
         let described = text(&out.stdout);
         let (dir, _) = package_dir(arch);
@@ -479,19 +485,11 @@ fn the_feed_makefile_installs_what_the_packages_install() {
 #[test]
 fn the_feed_makefile_stops_on_an_architecture_without_a_build() {
     // mips_4kc is `mips` to the DEPENDS line, but MIPS32r1: no build serves it.
-    let buildroot = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/openwrt/buildroot");
-    let feed =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/packages/feed/gluon-wan-tools");
     let scratch = integration_tests::Scratch::new("feed-unserved");
-    let out = output(
-        Command::new("make")
-            .current_dir(&feed)
-            .arg("-s")
-            .arg(format!("TOPDIR={}", buildroot.display()))
-            .arg(format!("INCLUDE_DIR={}", buildroot.display()))
-            .arg("ARCH_PACKAGES=mips_4kc")
-            .arg(format!("DEST={}", scratch.path("mips_4kc").display()))
-            .arg("install-gluon-wan-routes"),
+    let out = feed_make(
+        "mips_4kc",
+        &scratch.path("mips_4kc"),
+        &["install-gluon-wan-routes"],
     );
     assert!(!out.status.success());
     let said = text(&out.stderr);

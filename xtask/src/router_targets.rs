@@ -30,6 +30,9 @@ pub struct Target {
 pub struct Qemu {
     pub program: &'static str,
     pub cpu: &'static str,
+    /// What that CPU puts in the auxiliary vector's `AT_PLATFORM`, where it tells CPUs
+    /// apart: a test reads it to prove that the test processes run on `cpu`.
+    pub platform: Option<&'static str>,
 }
 
 /// A C compiler for a target's tests: Debian's cross GCC (its tool prefix; the packages are
@@ -64,6 +67,7 @@ pub const TARGETS: &[Target] = &[
         qemu: Some(Qemu {
             program: "qemu-mips",
             cpu: "24Kc",
+            platform: None,
         }),
         c: Some(CrossC {
             prefix: "mips-linux-gnu",
@@ -83,6 +87,7 @@ pub const TARGETS: &[Target] = &[
         qemu: Some(Qemu {
             program: "qemu-mipsel",
             cpu: "24Kc",
+            platform: None,
         }),
         c: Some(CrossC {
             prefix: "mipsel-linux-gnu",
@@ -103,6 +108,7 @@ pub const TARGETS: &[Target] = &[
         qemu: Some(Qemu {
             program: "qemu-arm",
             cpu: "arm1176",
+            platform: Some("v6l"),
         }),
         c: Some(CrossC {
             prefix: "arm-linux-gnueabihf",
@@ -131,6 +137,7 @@ pub const TARGETS: &[Target] = &[
         qemu: Some(Qemu {
             program: "qemu-arm",
             cpu: "cortex-a7",
+            platform: Some("v7l"),
         }),
         c: Some(CrossC {
             prefix: "arm-linux-gnueabihf",
@@ -155,6 +162,7 @@ pub const TARGETS: &[Target] = &[
         qemu: Some(Qemu {
             program: "qemu-aarch64",
             cpu: "cortex-a53",
+            platform: None,
         }),
         c: Some(CrossC {
             prefix: "aarch64-linux-gnu",
@@ -175,6 +183,7 @@ pub const TARGETS: &[Target] = &[
         qemu: Some(Qemu {
             program: "qemu-i386",
             cpu: "pentium",
+            platform: Some("i586"),
         }),
         c: Some(CrossC {
             prefix: "i686-linux-gnu",
@@ -209,6 +218,7 @@ pub const TARGETS: &[Target] = &[
         qemu: Some(Qemu {
             program: "qemu-ppc",
             cpu: "e500v2",
+            platform: None,
         }),
         c: Some(CrossC {
             prefix: "powerpc-linux-gnu",
@@ -216,8 +226,9 @@ pub const TARGETS: &[Target] = &[
             musl_target: "powerpc-linux-musl",
             // GCC 12 lost SPE, so the test musl is soft-float (its float ABI matches SPE's:
             // values in general registers); -O2 because -Os calls libgcc's register-restore
-            // helpers, and the tests link without libgcc; musl insists on 64-bit long double.
-            cflags: &["-mcpu=8548", "-msoft-float", "-mlong-double-64", "-O2"],
+            // helpers, and the tests link without libgcc; musl insists on 64-bit long double
+            // and on the secure PLT (-mcpu=8548 alone gives the old executable one).
+            cflags: &["-mcpu=8548", "-msoft-float", "-mlong-double-64", "-msecure-plt", "-O2"],
         }),
         big_endian: true,
         mips: false,

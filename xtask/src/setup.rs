@@ -316,7 +316,7 @@ pub fn musl_sysroot(target: &Target, c: &CrossC) -> Result<PathBuf> {
     // Changes whenever the recipe does, so that an older sysroot is built again.
     let stamp = format!(
         "musl from Debian source; {}; unwind stubs v2; gcc wrapper v2; compiler_builtins \
-         for libgcc v1\n",
+         for libgcc v2\n",
         c.cflags.join(" ")
     );
     let base = root().join("target/sysroot");
@@ -400,7 +400,7 @@ pub fn musl_sysroot(target: &Target, c: &CrossC) -> Result<PathBuf> {
 /// built for the wrong CPU or float ABI (armhf's is Thumb-2, where ARMv6 musl needs its
 /// division helpers; PowerPC's is hard-float and will not link with a soft-float musl):
 /// compiler_builtins from the target's preload build (`dist`, position-independent, for the
-/// same CPU), and the two complex multiplications it lacks, built here. Returns `LIBCC`.
+/// same CPU), and the complex multiplications it lacks, built here. Returns `LIBCC`.
 fn runtime_library(target: &Target, c: &CrossC, build: &Path) -> Result<String> {
     let deps = root()
         .join(crate::targets::Kind::SharedObject.target_dir())
@@ -422,14 +422,19 @@ fn runtime_library(target: &Target, c: &CrossC, build: &Path) -> Result<String> 
         ));
     };
     // Not Annex G's full treatment of infinities: the tests never multiply complex numbers,
-    // but libc.so must link.
+    // but libc.so must link. Long double is x87's on x86 and 128-bit on AArch64.
     let source = build.join("complex-multiply.c");
     fs::write(
         &source,
-        "double _Complex __muldc3(double a, double b, double c, double d)\n\
+        "#define MULTIPLY(name, type) type _Complex name(type a, type b, type c, type d) \\\n\
          { return __builtin_complex(a * c - b * d, a * d + b * c); }\n\
-         float _Complex __mulsc3(float a, float b, float c, float d)\n\
-         { return __builtin_complex(a * c - b * d, a * d + b * c); }\n",
+         MULTIPLY(__mulsc3, float)\n\
+         MULTIPLY(__muldc3, double)\n\
+         #if defined(__i386__) || defined(__x86_64__)\n\
+         MULTIPLY(__mulxc3, long double)\n\
+         #elif __LDBL_MANT_DIG__ == 113\n\
+         MULTIPLY(__multc3, long double)\n\
+         #endif\n",
     )?;
     let object = build.join("complex-multiply.o");
     run_quiet(
