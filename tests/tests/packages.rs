@@ -501,3 +501,22 @@ fn the_feed_makefile_stops_on_an_architecture_without_a_build() {
         assert!(said.contains(arch), "{arch} missing from: {said}");
     }
 }
+
+#[test]
+fn every_gluon_target_is_served_by_exactly_one_build() {
+    // Gluon's targets/targets.mk names 26 targets outside its BROKEN list; each builds images
+    // for one OpenWrt package architecture, so exactly one of our builds serves it.
+    let mut seen: Vec<&str> = Vec::new();
+    for target in integration_tests::TARGETS {
+        assert!(
+            !target.gluon_targets.is_empty() && !target.openwrt_architectures.is_empty(),
+            "{} serves nobody",
+            target.triple
+        );
+        for gluon in target.gluon_targets {
+            assert!(!seen.contains(gluon), "{gluon} is served twice");
+            seen.push(gluon);
+        }
+    }
+    assert_eq!(seen.len(), 26, "{seen:?}");
+}

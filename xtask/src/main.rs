@@ -2,6 +2,7 @@
 
 mod bench;
 mod cmd;
+mod cross;
 mod dist;
 mod fresh_check;
 mod package;

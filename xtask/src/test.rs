@@ -243,7 +243,7 @@ pub fn test() -> Result {
         sysroots_ok &= tally.check(
             &format!("musl for {} from Debian's source", target.triple),
             || {
-                sysroot = Some(setup::musl_sysroot(target, c)?);
+                sysroot = Some(crate::cross::musl_sysroot(target, c)?);
                 Ok(())
             },
         );
@@ -255,7 +255,7 @@ pub fn test() -> Result {
             tally.skip(&step, "its musl could not be built");
             continue;
         };
-        match setup::binfmt_for(qemu.program) {
+        match crate::cross::binfmt_for(qemu.program) {
             Ok(_binfmt) => tally.cargo_test(&step, &mut qemu_test(target, &sysroot)),
             Err(Failure(why)) => {
                 tally.check(&step, || fail(why));
