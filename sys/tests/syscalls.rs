@@ -367,16 +367,14 @@ fn one_address_type_for_both_families_binds_and_answers() {
     }
 }
 
-/// Under qemu, `cargo xtask test` names in `GWT_AT_PLATFORM` what the family's weakest CPU puts
-/// in `AT_PLATFORM` (where that tells CPUs apart: `v6l` for the ARM1176, `i586` for the
-/// Pentium): each test runs in a child process of its own, and this one proves that the child
-/// runs on that CPU, not on qemu's default one or natively. Natively there is nothing to prove.
+/// Under qemu, `cargo xtask test` passes in `GWT_CPU_SIGN` what tells the family's weakest CPU
+/// apart in the auxiliary vector (`platform:v6l` for the ARM1176, `hwcap-lacks:256` for a
+/// Cortex-A53 without LSE atomics …): each test runs in a child process of its own, and this
+/// one proves that the child runs on that CPU, not on qemu's default one or natively.
+/// Natively, and on MIPS, where qemu marks no CPU, there is nothing to read.
 #[test]
 fn the_test_processes_run_on_the_cpu_asked_for() {
-    let Some(expected) = std::env::var("GWT_AT_PLATFORM")
-        .ok()
-        .filter(|p| !p.is_empty())
-    else {
+    let Some(sign) = std::env::var("GWT_CPU_SIGN").ok().filter(|s| !s.is_empty()) else {
         return;
     };
     let auxv = std::fs::read("/proc/self/auxv").expect("/proc/self/auxv");
@@ -385,13 +383,26 @@ fn the_test_processes_run_on_the_cpu_asked_for() {
         .chunks_exact(word)
         .map(|w| usize::from_ne_bytes(w.try_into().unwrap()))
         .collect();
-    let platform = words
-        .chunks_exact(2)
-        .find(|pair| pair[0] == libc::AT_PLATFORM as usize)
-        .map(|pair| pair[1])
-        .expect("no AT_PLATFORM in the auxiliary vector");
-    // SAFETY: the kernel (here qemu) puts AT_PLATFORM's NUL-terminated string on the initial
-    // stack, where it stays for the life of the process.
-    let platform = unsafe { std::ffi::CStr::from_ptr(platform as *const libc::c_char) };
-    assert_eq!(platform.to_str().unwrap(), expected);
+    let entry = |kind: libc::c_ulong| {
+        words
+            .chunks_exact(2)
+            .find(|pair| pair[0] == kind as usize)
+            .map(|pair| pair[1])
+    };
+    match sign.split_once(':') {
+        Some(("platform", expected)) => {
+            let platform = entry(libc::AT_PLATFORM).expect("no AT_PLATFORM");
+            // SAFETY: the kernel (here qemu) puts AT_PLATFORM's NUL-terminated string on the
+            // initial stack, where it stays for the life of the process.
+            let platform = unsafe { std::ffi::CStr::from_ptr(platform as *const libc::c_char) };
+            assert_eq!(platform.to_str().unwrap(), expected);
+        }
+        Some(("hwcap-lacks", bits)) => {
+            let bits: usize = bits.parse().expect("hwcap-lacks:<decimal bits>");
+            let hwcap = entry(libc::AT_HWCAP).expect("no AT_HWCAP");
+            assert!(hwcap != 0, "AT_HWCAP is empty: no CPU to tell apart");
+            assert_eq!(hwcap & bits, 0, "AT_HWCAP {hwcap:#x} has {bits:#x}");
+        }
+        _ => panic!("GWT_CPU_SIGN={sign}: not platform:NAME or hwcap-lacks:BITS"),
+    }
 }

@@ -30,9 +30,28 @@ pub struct Target {
 pub struct Qemu {
     pub program: &'static str,
     pub cpu: &'static str,
-    /// What that CPU puts in the auxiliary vector's `AT_PLATFORM`, where it tells CPUs
-    /// apart: a test reads it to prove that the test processes run on `cpu`.
-    pub platform: Option<&'static str>,
+    /// What tells `cpu` apart from qemu's default CPU in the auxiliary vector, which a test
+    /// reads to prove that the test processes run on `cpu`; `None` where nothing does (on
+    /// MIPS, qemu reports neither a platform nor the FPU the default 24Kf has).
+    pub sign: Option<CpuSign>,
+}
+
+/// A mark of a CPU in the auxiliary vector, as qemu-user fills it in.
+pub enum CpuSign {
+    /// `AT_PLATFORM` names it (`v6l`, `i586` …).
+    Platform(&'static str),
+    /// `AT_HWCAP` lacks these bits, which qemu's default CPU has.
+    HwcapLacks(u64),
+}
+
+impl CpuSign {
+    /// The sign as `cargo xtask test` passes it to the tests (`GWT_CPU_SIGN`).
+    pub fn to_env(&self) -> String {
+        match self {
+            CpuSign::Platform(name) => format!("platform:{name}"),
+            CpuSign::HwcapLacks(bits) => format!("hwcap-lacks:{bits}"),
+        }
+    }
 }
 
 /// A C compiler for a target's tests: Debian's cross GCC (its tool prefix; the packages are
@@ -67,7 +86,7 @@ pub const TARGETS: &[Target] = &[
         qemu: Some(Qemu {
             program: "qemu-mips",
             cpu: "24Kc",
-            platform: None,
+            sign: None,
         }),
         c: Some(CrossC {
             prefix: "mips-linux-gnu",
@@ -87,7 +106,7 @@ pub const TARGETS: &[Target] = &[
         qemu: Some(Qemu {
             program: "qemu-mipsel",
             cpu: "24Kc",
-            platform: None,
+            sign: None,
         }),
         c: Some(CrossC {
             prefix: "mipsel-linux-gnu",
@@ -108,7 +127,7 @@ pub const TARGETS: &[Target] = &[
         qemu: Some(Qemu {
             program: "qemu-arm",
             cpu: "arm1176",
-            platform: Some("v6l"),
+            sign: Some(CpuSign::Platform("v6l")),
         }),
         c: Some(CrossC {
             prefix: "arm-linux-gnueabihf",
@@ -137,7 +156,7 @@ pub const TARGETS: &[Target] = &[
         qemu: Some(Qemu {
             program: "qemu-arm",
             cpu: "cortex-a7",
-            platform: Some("v7l"),
+            sign: Some(CpuSign::Platform("v7l")),
         }),
         c: Some(CrossC {
             prefix: "arm-linux-gnueabihf",
@@ -162,7 +181,8 @@ pub const TARGETS: &[Target] = &[
         qemu: Some(Qemu {
             program: "qemu-aarch64",
             cpu: "cortex-a53",
-            platform: None,
+            // No LSE atomics (HWCAP_ATOMICS), which qemu's default `max` CPU has.
+            sign: Some(CpuSign::HwcapLacks(1 << 8)),
         }),
         c: Some(CrossC {
             prefix: "aarch64-linux-gnu",
@@ -183,7 +203,7 @@ pub const TARGETS: &[Target] = &[
         qemu: Some(Qemu {
             program: "qemu-i386",
             cpu: "pentium",
-            platform: Some("i586"),
+            sign: Some(CpuSign::Platform("i586")),
         }),
         c: Some(CrossC {
             prefix: "i686-linux-gnu",
@@ -218,7 +238,8 @@ pub const TARGETS: &[Target] = &[
         qemu: Some(Qemu {
             program: "qemu-ppc",
             cpu: "e500v2",
-            platform: None,
+            // No classic FPU (PPC_FEATURE_HAS_FPU), which qemu's default CPU has.
+            sign: Some(CpuSign::HwcapLacks(0x0800_0000)),
         }),
         c: Some(CrossC {
             prefix: "powerpc-linux-gnu",

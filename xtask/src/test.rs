@@ -440,7 +440,10 @@ fn qemu_test(target: &Target, sysroot: &std::path::Path) -> Command {
     .env("CARGO_TARGET_DIR", root().join("target/qemu-test"))
     .env(format!("CARGO_TARGET_{variable}_RUNNER"), qemu.program)
     .env("QEMU_CPU", qemu.cpu)
-    .env("GWT_AT_PLATFORM", qemu.platform.unwrap_or_default())
+    .env(
+        "GWT_CPU_SIGN",
+        qemu.sign.as_ref().map(|s| s.to_env()).unwrap_or_default(),
+    )
     .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"));
     for krate in QEMU_TEST_CRATES {
         cmd.args(["-p", krate]);
