@@ -1,86 +1,105 @@
 //! MIPS o32 (big- and little-endian alike): number in `$2`, arguments in `$4..$7`, the fifth
-//! and sixth at `16($sp)` and `20($sp)` of a stack the caller provides. The result is in `$2`;
-//! `$7` comes back non-zero when `$2` holds a positive errno, which these functions turn
-//! into the `-errno` convention of the other architectures. The kernel may clobber `$1`,
-//! `$3`, `$8..$15`, `$24`, `$25`, `hi` and `lo`; `$1` is the assembler's and `hi`/`lo` cannot
-//! be named as operands, but the compiler never keeps a value in them across an `asm!` block.
+//! and sixth at `16($sp)` and `20($sp)` of the caller's stack. The result is in `$2`; `$7`
+//! comes back non-zero when `$2` holds a positive errno, which the entries turn into the
+//! `-errno` convention of the other architectures.
+//!
+//! # Why every system call is a function call here
+//! A real MIPS kernel returns from a system call without restoring `$1` (`$at`), `$8..$15`,
+//! `$24`, `hi` and `lo` (Linux's `restore_partial` path restores only `$2..$7`, `$25`, `$28`,
+//! `$31` and the stack pointer). An `asm!` block can declare most of those as clobbered, but
+//! not `$1` (the assembler's temporary, which `asm!` cannot name) nor `hi`/`lo`, and the
+//! compiler does keep values there across a block: `routes` once kept its success flag in
+//! `$1` across `close()` and exited with the wrong status on real kernels. qemu-user restores
+//! every register, so only a real kernel shows it.
+//!
+//! So the `syscall` instruction lives in a few out-of-line entries with the C calling
+//! convention, one per number of arguments, and every wrapper below is an ordinary call to
+//! one of them. For the compiler a call clobbers `$1`, `$2..$15`, `$24`, `$25`, `hi` and `lo`,
+//! a superset of what the kernel clobbers, and that holds for every build to come, whatever
+//! the compiler keeps where. The o32 calling convention also puts a function's fifth and
+//! later arguments at `16($sp)`, `20($sp)` … of the caller's stack, exactly where the kernel
+//! reads a system call's fifth and sixth: the entries pass the caller's stack on untouched
+//! and take the number from the argument after the last. The other ways out cost more bytes
+//! (measured on the four MIPS files: `#[inline(never)]` wrappers +576 B, saving `$1`, `hi` and
+//! `lo` around each inlined block more still). A test reads the disassembly of every shipped
+//! MIPS file and fails if a register the kernel does not restore is read after a `syscall`
+//! before it is written.
 
-use core::arch::asm;
+use core::mem::MaybeUninit;
 
-#[inline(always)]
-fn to_result(value: usize, failed: usize) -> isize {
-    if failed != 0 {
-        (value as isize).wrapping_neg()
-    } else {
-        value as isize
-    }
-}
-
-macro_rules! o32_syscall {
-    ($nr:expr, $a3:expr; $($reg:tt = $arg:expr),*) => {{
-        let value: usize;
-        let failed: usize;
-        // SAFETY: the caller vouches for the syscall; every register the kernel may change
-        // is declared as clobbered.
-        unsafe {
-            asm!(
+/// Declares an out-of-line entry: `$load` puts the number into `$2`, then the call, then the
+/// error flag turns a positive errno into `-errno`. Each entry is a leaf that keeps `$sp`.
+macro_rules! o32_entry {
+    ($name:ident($($arg:ident: $type:ty),*), $load:literal) => {
+        #[unsafe(naked)]
+        unsafe extern "C" fn $name($($arg: $type,)* nr: usize) -> isize {
+            core::arch::naked_asm!(
+                ".set push",
+                ".set noreorder",
+                $load,
                 "syscall",
-                inlateout("$2") $nr => value,
-                $(in($reg) $arg,)*
-                inlateout("$7") $a3 => failed,
-                lateout("$3") _,
-                lateout("$8") _, lateout("$9") _, lateout("$10") _, lateout("$11") _,
-                lateout("$12") _, lateout("$13") _, lateout("$14") _, lateout("$15") _,
-                lateout("$24") _, lateout("$25") _,
-                options(nostack, preserves_flags)
-            );
+                "negu $3, $2",
+                "jr $31",
+                "movn $2, $3, $7",
+                ".set pop",
+            )
         }
-        to_result(value, failed)
-    }};
+    };
 }
 
-// `$7` is always an input: the kernel ignores it for calls with fewer arguments, and declaring
-// it once keeps one macro for all of them.
+o32_entry!(entry3(a0: usize, a1: Unused, a2: Unused), "move $2, $7");
+o32_entry!(entry4(a0: usize, a1: usize, a2: usize, a3: usize), "lw $2, 16($sp)");
+o32_entry!(entry6(a0: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: Unused), "lw $2, 24($sp)");
+
+/// An argument the kernel ignores for a call with fewer arguments: left uninitialised, it
+/// costs no instruction to pass.
+type Unused = MaybeUninit<usize>;
+
+const UNUSED: Unused = MaybeUninit::uninit();
 
 /// # Safety
 /// The caller upholds the contract of syscall `nr` for these arguments.
-#[inline]
+#[inline(always)]
 pub unsafe fn syscall1(nr: usize, a0: usize) -> isize {
-    o32_syscall!(nr, 0usize; "$4" = a0)
+    // SAFETY: the caller vouches for the syscall; the entry follows the C convention.
+    unsafe { entry3(a0, UNUSED, UNUSED, nr) }
 }
 
 /// # Safety
 /// The caller upholds the contract of syscall `nr` for these arguments.
-#[inline]
+#[inline(always)]
 pub unsafe fn syscall2(nr: usize, a0: usize, a1: usize) -> isize {
-    o32_syscall!(nr, 0usize; "$4" = a0, "$5" = a1)
+    // SAFETY: as `syscall1`.
+    unsafe { entry3(a0, MaybeUninit::new(a1), UNUSED, nr) }
 }
 
 /// # Safety
 /// The caller upholds the contract of syscall `nr` for these arguments.
-#[inline]
+#[inline(always)]
 pub unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> isize {
-    o32_syscall!(nr, 0usize; "$4" = a0, "$5" = a1, "$6" = a2)
+    // SAFETY: as `syscall1`.
+    unsafe { entry3(a0, MaybeUninit::new(a1), MaybeUninit::new(a2), nr) }
 }
 
 /// # Safety
 /// The caller upholds the contract of syscall `nr` for these arguments.
-#[inline]
+#[inline(always)]
 pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> isize {
-    o32_syscall!(nr, a3; "$4" = a0, "$5" = a1, "$6" = a2)
+    // SAFETY: as `syscall1`.
+    unsafe { entry4(a0, a1, a2, a3, nr) }
 }
 
 /// # Safety
 /// The caller upholds the contract of syscall `nr` for these arguments.
-#[inline]
+#[inline(always)]
 pub unsafe fn syscall5(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> isize {
-    // SAFETY: the caller's contract covers the call; see `syscall6` for the stack.
-    unsafe { syscall6(nr, a0, a1, a2, a3, a4, 0) }
+    // SAFETY: as `syscall1`; the kernel reads a sixth argument that this call ignores.
+    unsafe { entry6(a0, a1, a2, a3, a4, UNUSED, nr) }
 }
 
 /// # Safety
 /// The caller upholds the contract of syscall `nr` for these arguments.
-#[inline]
+#[inline(always)]
 pub unsafe fn syscall6(
     nr: usize,
     a0: usize,
@@ -90,32 +109,8 @@ pub unsafe fn syscall6(
     a4: usize,
     a5: usize,
 ) -> isize {
-    let value: usize;
-    let failed: usize;
-    // SAFETY: the caller vouches for the syscall. The block makes its own 32-byte frame (the
-    // o32 convention: 16 bytes of argument home area, then arguments 5 and 6, and `$sp` kept
-    // 8-byte aligned), and gives it back before it ends, so no Rust data on the stack is
-    // touched; hence no `nostack`. Arguments 5 and 6 travel in `$8` and `$9`, which the
-    // kernel clobbers anyway: left to `reg`, the compiler may pick `$1`, the assembler's own
-    // temporary, which a store to memory must not use.
-    unsafe {
-        asm!(
-            "addiu $sp, $sp, -32",
-            "sw $8, 16($sp)",
-            "sw $9, 20($sp)",
-            "syscall",
-            "addiu $sp, $sp, 32",
-            inlateout("$2") nr => value,
-            in("$4") a0, in("$5") a1, in("$6") a2,
-            inlateout("$7") a3 => failed,
-            lateout("$3") _,
-            inlateout("$8") a4 => _, inlateout("$9") a5 => _, lateout("$10") _, lateout("$11") _,
-            lateout("$12") _, lateout("$13") _, lateout("$14") _, lateout("$15") _,
-            lateout("$24") _, lateout("$25") _,
-            options(preserves_flags)
-        );
-    }
-    to_result(value, failed)
+    // SAFETY: as `syscall1`.
+    unsafe { entry6(a0, a1, a2, a3, a4, MaybeUninit::new(a5), nr) }
 }
 
 // `$sp` is at `argc`. Set up `$gp` (in case the linker placed small data), pass the stack to
