@@ -7,6 +7,7 @@ mod dist;
 mod fresh_check;
 mod package;
 mod playbook;
+mod real_kernel;
 mod section_headers;
 mod setup;
 mod targets;
@@ -33,6 +34,10 @@ Tasks:
           the cross builds, the MIPS tests under qemu, the integration tests; ends with
           `N passed, N failed, N skipped` and the time of each step. As root it installs
           what it needs itself.
+  real-kernel [TRIPLE]
+          the real-kernel step of `test` alone, for every family or the one named: the
+          files of the last `dist` on a real kernel of their architecture (qemu-system;
+          x86-64 natively), with kernels and busybox cached in ~/.cache/gluon-wan-tools
   bench packetmark
           socket()+close() without a preload, with libpacketmark.so and with a C
           preload of the original's behaviour, side by side, as ratios
@@ -68,6 +73,7 @@ fn main() -> ExitCode {
     // `bench`'s benchmark name.
     let options = match task {
         Some("size" | "fuzz" | "package") => &[][..],
+        Some("real-kernel") => rest.get(1..).unwrap_or_default(),
         Some("bench") => rest.get(1..).unwrap_or_default(),
         _ => rest,
     };
@@ -79,6 +85,7 @@ fn main() -> ExitCode {
         Some("size") => dist::size(rest),
         Some("package") => package::package(rest),
         Some("test") => test::test(),
+        Some("real-kernel") => test::real_kernel_only(rest.first().map(String::as_str)),
         Some("bench") => match rest.first().map(String::as_str) {
             Some(what @ ("packetmark" | "routes" | "dns")) => bench::bench(what),
             _ => {

@@ -23,6 +23,50 @@ pub struct Target {
     pub c: Option<CrossC>,
     pub big_endian: bool,
     pub mips: bool,
+    /// The real Linux machine its shipped files are checked on (`cargo xtask test`'s
+    /// real-kernel step); `None`: the machine's own kernel, natively.
+    pub machine: Option<Machine>,
+}
+
+/// A real kernel of the family's own architecture under qemu-system, with the CPU it runs
+/// on. qemu-user translates system calls and restores registers that a real kernel does
+/// not; this is where the shipped files meet the kernel they run on.
+pub struct Machine {
+    /// The qemu-system program (package `qemu-system-<…>` names it) and its arguments
+    /// before `-kernel`.
+    pub qemu: &'static str,
+    pub package: &'static str,
+    pub args: &'static [&'static str],
+    /// The serial console, and what else the kernel's command line needs.
+    pub console: &'static str,
+    pub append: &'static str,
+    pub kernel: Kernel,
+    /// Debian's `busybox-static` of this Debian architecture, or `None`: Debian has none,
+    /// so it is built from Debian's busybox source with the family's cross compiler.
+    pub busybox_deb: Option<&'static str>,
+    /// Whether qemu ends when the guest powers off (the Raspberry Pi machine does not).
+    pub powers_off: bool,
+}
+
+/// Where a machine's kernel comes from.
+pub enum Kernel {
+    /// Debian's own kernel: the package (a meta-package, resolved to the current image) of
+    /// this Debian architecture, the image's path in it (a prefix of it), and the device tree
+    /// the machine needs, if any.
+    Debian {
+        arch: &'static str,
+        package: &'static str,
+        image: &'static str,
+        dtb: Option<&'static str>,
+    },
+    /// Built from Debian's `linux-source-6.1` with the family's cross compiler: the kernel's
+    /// `ARCH`, the configuration fragment in `tests/real-kernel/` (applied on top of
+    /// `allnoconfig`), and the image `make` leaves.
+    Built {
+        arch: &'static str,
+        fragment: &'static str,
+        image: &'static str,
+    },
 }
 
 /// qemu-user for a target, with the weakest CPU of the family, so that an instruction the
@@ -96,6 +140,22 @@ pub const TARGETS: &[Target] = &[
         }),
         big_endian: true,
         mips: true,
+        // Debian has no big-endian MIPS port since bookworm: a kernel of our own, on the 24Kc
+        // of most Gluon nodes (ath79).
+        machine: Some(Machine {
+            qemu: "qemu-system-mips",
+            package: "qemu-system-mips",
+            args: &["-M", "malta", "-cpu", "24Kc", "-m", "256"],
+            console: "ttyS0",
+            append: "",
+            kernel: Kernel::Built {
+                arch: "mips",
+                fragment: "linux-mips-malta-be.config",
+                image: "vmlinux",
+            },
+            busybox_deb: None,
+            powers_off: true,
+        }),
     },
     Target {
         triple: "mipsel-unknown-linux-musl",
@@ -116,6 +176,23 @@ pub const TARGETS: &[Target] = &[
         }),
         big_endian: false,
         mips: true,
+        // Debian's Malta kernel, on the 24Kc of the MT76x8 and MT7620 (the MT7621's 1004Kc
+        // runs the same code).
+        machine: Some(Machine {
+            qemu: "qemu-system-mipsel",
+            package: "qemu-system-mips",
+            args: &["-M", "malta", "-cpu", "24Kc", "-m", "256"],
+            console: "ttyS0",
+            append: "",
+            kernel: Kernel::Debian {
+                arch: "mipsel",
+                package: "linux-image-4kc-malta",
+                image: "boot/vmlinuz-",
+                dtb: None,
+            },
+            busybox_deb: Some("mipsel"),
+            powers_off: true,
+        }),
     },
     Target {
         // ARMv6 with VFPv2, hard-float: the Raspberry Pi 1's ARM1176JZF-S.
@@ -137,6 +214,23 @@ pub const TARGETS: &[Target] = &[
         }),
         big_endian: false,
         mips: false,
+        // A real ARM1176 (the Raspberry Pi Zero's), with Debian's armel kernel for it; qemu
+        // 7.2 oopses in the power driver's probe unless it is left out.
+        machine: Some(Machine {
+            qemu: "qemu-system-arm",
+            package: "qemu-system-arm",
+            args: &["-M", "raspi0", "-m", "512"],
+            console: "ttyAMA0",
+            append: "initcall_blacklist=bcm2835_pm_driver_init",
+            kernel: Kernel::Debian {
+                arch: "armel",
+                package: "linux-image-rpi",
+                image: "boot/vmlinuz-",
+                dtb: Some("bcm2835-rpi-zero.dtb"),
+            },
+            busybox_deb: Some("armel"),
+            powers_off: false,
+        }),
     },
     Target {
         // ARMv7-A, hard-float as OpenWrt's ABI is, no NEON assumed (rustc does assume 32
@@ -166,6 +260,22 @@ pub const TARGETS: &[Target] = &[
         }),
         big_endian: false,
         mips: false,
+        // Debian's armhf kernel on a Cortex-A7 (ipq40xx, sunxi), qemu's `virt` board.
+        machine: Some(Machine {
+            qemu: "qemu-system-arm",
+            package: "qemu-system-arm",
+            args: &["-M", "virt", "-cpu", "cortex-a7", "-m", "256"],
+            console: "ttyAMA0",
+            append: "",
+            kernel: Kernel::Debian {
+                arch: "armhf",
+                package: "linux-image-armmp",
+                image: "boot/vmlinuz-",
+                dtb: None,
+            },
+            busybox_deb: Some("armhf"),
+            powers_off: true,
+        }),
     },
     Target {
         triple: "aarch64-unknown-linux-musl",
@@ -192,6 +302,22 @@ pub const TARGETS: &[Target] = &[
         }),
         big_endian: false,
         mips: false,
+        // Debian's arm64 kernel on a Cortex-A53 (mediatek, rockchip), qemu's `virt` board.
+        machine: Some(Machine {
+            qemu: "qemu-system-aarch64",
+            package: "qemu-system-arm",
+            args: &["-M", "virt", "-cpu", "cortex-a53", "-m", "256"],
+            console: "ttyAMA0",
+            append: "",
+            kernel: Kernel::Debian {
+                arch: "arm64",
+                package: "linux-image-arm64",
+                image: "boot/vmlinuz-",
+                dtb: None,
+            },
+            busybox_deb: Some("arm64"),
+            powers_off: true,
+        }),
     },
     Target {
         // The Pentium's instruction set: no SSE and no CMOV, which the Geode LX lacks.
@@ -213,6 +339,23 @@ pub const TARGETS: &[Target] = &[
         }),
         big_endian: false,
         mips: false,
+        // Debian's 686 kernel needs CMOV, so the weakest CPU it boots on is a Pentium II;
+        // the files themselves keep to the Pentium's instructions (a test disassembles them).
+        machine: Some(Machine {
+            qemu: "qemu-system-i386",
+            package: "qemu-system-x86",
+            args: &["-M", "pc", "-cpu", "pentium2", "-vga", "none", "-m", "256"],
+            console: "ttyS0",
+            append: "",
+            kernel: Kernel::Debian {
+                arch: "i386",
+                package: "linux-image-686",
+                image: "boot/vmlinuz-",
+                dtb: None,
+            },
+            busybox_deb: Some("i386"),
+            powers_off: true,
+        }),
     },
     Target {
         triple: "x86_64-unknown-linux-musl",
@@ -224,6 +367,7 @@ pub const TARGETS: &[Target] = &[
         c: None,
         big_endian: false,
         mips: false,
+        machine: None,
     },
     Target {
         // e500v2 has SPE instead of a classic FPU: code for it must not use one.
@@ -249,10 +393,32 @@ pub const TARGETS: &[Target] = &[
             // values in general registers); -O2 because -Os calls libgcc's register-restore
             // helpers, and the tests link without libgcc; musl insists on 64-bit long double
             // and on the secure PLT (-mcpu=8548 alone gives the old executable one).
-            cflags: &["-mcpu=8548", "-msoft-float", "-mlong-double-64", "-msecure-plt", "-O2"],
+            cflags: &[
+                "-mcpu=8548",
+                "-msoft-float",
+                "-mlong-double-64",
+                "-msecure-plt",
+                "-O2",
+            ],
         }),
         big_endian: true,
         mips: false,
+        // Debian has no PowerPC port: a kernel of our own for qemu's e500 board, on the
+        // e500v2 of Gluon's mpc85xx nodes.
+        machine: Some(Machine {
+            qemu: "qemu-system-ppc",
+            package: "qemu-system-ppc",
+            args: &["-M", "ppce500", "-cpu", "e500v2", "-m", "256"],
+            console: "ttyS0",
+            append: "",
+            kernel: Kernel::Built {
+                arch: "powerpc",
+                fragment: "linux-powerpc-e500.config",
+                image: "vmlinux",
+            },
+            busybox_deb: None,
+            powers_off: true,
+        }),
     },
 ];
 

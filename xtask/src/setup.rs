@@ -209,27 +209,7 @@ pub fn ensure_deb_src() -> Result {
     if finds_source() {
         return Ok(());
     }
-    let (mut stanzas, mut lines) = (Vec::new(), Vec::new());
-    let list_d = Path::new("/etc/apt/sources.list.d");
-    let files = fs::read_dir(list_d)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .chain([PathBuf::from("/etc/apt/sources.list")]);
-    for path in files {
-        if path == Path::new(SOURCES_FILE) || path == Path::new(LIST_FILE) {
-            continue;
-        }
-        let Ok(text) = fs::read_to_string(&path) else {
-            continue;
-        };
-        match path.extension().and_then(|e| e.to_str()) {
-            Some("sources") => stanzas.extend(deb822_source_stanzas(&text)),
-            Some("list") => lines.extend(one_line_source_entries(&text)),
-            _ => {}
-        }
-    }
+    let (stanzas, lines) = machine_sources("deb-src");
     if stanzas.is_empty() && lines.is_empty() {
         return fail(
             "no deb-src entry for musl, and no `deb` entry in /etc/apt/sources.list or \
@@ -263,8 +243,35 @@ pub fn ensure_deb_src() -> Result {
     }
 }
 
-/// The `Types: deb` stanzas of a deb822 sources file, as `deb-src` stanzas.
-fn deb822_source_stanzas(text: &str) -> Vec<String> {
+/// The machine's own `deb` entries (those this project wrote left out), rewritten as `kind`
+/// entries: deb822 stanzas and classic one-line entries.
+pub fn machine_sources(kind: &str) -> (Vec<String>, Vec<String>) {
+    let (mut stanzas, mut lines) = (Vec::new(), Vec::new());
+    let list_d = Path::new("/etc/apt/sources.list.d");
+    let files = fs::read_dir(list_d)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .chain([PathBuf::from("/etc/apt/sources.list")]);
+    for path in files {
+        if path == Path::new(SOURCES_FILE) || path == Path::new(LIST_FILE) {
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("sources") => stanzas.extend(deb822_source_stanzas(&text, kind)),
+            Some("list") => lines.extend(one_line_source_entries(&text, kind)),
+            _ => {}
+        }
+    }
+    (stanzas, lines)
+}
+
+/// The `Types: deb` stanzas of a deb822 sources file, as stanzas of `kind`.
+fn deb822_source_stanzas(text: &str, kind: &str) -> Vec<String> {
     let mut stanzas = Vec::new();
     for stanza in text.split("\n\n") {
         let is_binary_only = stanza.lines().any(|l| {
@@ -277,7 +284,7 @@ fn deb822_source_stanzas(text: &str) -> Vec<String> {
                 .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
                 .map(|l| {
                     if l.starts_with("Types:") {
-                        "Types: deb-src".to_string()
+                        format!("Types: {kind}")
                     } else {
                         l.to_string()
                     }
@@ -289,12 +296,12 @@ fn deb822_source_stanzas(text: &str) -> Vec<String> {
     stanzas
 }
 
-/// The `deb` lines of a classic one-line sources file, as `deb-src` lines.
-fn one_line_source_entries(text: &str) -> Vec<String> {
+/// The `deb` lines of a classic one-line sources file, as lines of `kind`.
+fn one_line_source_entries(text: &str, kind: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)
         .filter_map(|l| l.strip_prefix("deb "))
-        .map(|rest| format!("deb-src {}\n", rest.trim_start()))
+        .map(|rest| format!("{kind} {}\n", rest.trim_start()))
         .collect()
 }
 
@@ -361,7 +368,7 @@ mod tests {
                     Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n\
                     Types: deb deb-src\nURIs: http://example.org\nSuites: x\nComponents: main\n";
         assert_eq!(
-            deb822_source_stanzas(text),
+            deb822_source_stanzas(text, "deb-src"),
             [
                 "Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\n\
               Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
@@ -376,7 +383,7 @@ mod tests {
                     deb [signed-by=/k.gpg] http://security.debian.org bookworm-security main\n\
                     #deb http://old bookworm main\n";
         assert_eq!(
-            one_line_source_entries(text),
+            one_line_source_entries(text, "deb-src"),
             [
                 "deb-src http://deb.debian.org/debian bookworm main\n",
                 "deb-src [signed-by=/k.gpg] http://security.debian.org bookworm-security main\n"

@@ -5,7 +5,7 @@ mod list {
     #![allow(dead_code)]
     include!("router_targets.rs");
 }
-pub use list::{CrossC, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, TARGETS, Target};
+pub use list::{CrossC, Kernel, Machine, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, TARGETS, Target};
 
 /// `-Z build-std`: tier-3 targets have no prebuilt `core`; building it here also lets LTO see
 /// through it. Neither kind takes `memcpy` and friends from `compiler-builtins-mem`: the

@@ -3,6 +3,7 @@
 
 use crate::cmd::{Failure, Result, cargo, display, echo_and_collect_warnings, fail, root};
 use crate::dist::{build_size_report, build_target, size_report};
+use crate::real_kernel;
 use crate::setup;
 use crate::targets::{BUILD_STD, Kind, PROGRAMS, TARGETS, Target};
 use std::io::{BufRead, BufReader};
@@ -107,6 +108,50 @@ impl Tally {
             }
             eprintln!("xtask: FAILED: {name}");
             self.failures.push(name.to_string());
+        }
+    }
+
+    /// The checks one family's files passed and failed on a real kernel, each counted as a
+    /// test; checks the guest planned but never reported count as not run.
+    fn real_kernel(&mut self, name: &str, run: impl FnOnce() -> Result<real_kernel::Report>) {
+        eprintln!("xtask: {name}");
+        let started = Instant::now();
+        let result = run();
+        self.times.push((name.to_string(), started.elapsed()));
+        let report = match result {
+            Ok(report) => report,
+            Err(Failure(why)) => {
+                self.failed += 1;
+                eprintln!("xtask: FAILED: {name}: {why}");
+                self.failures.push(name.to_string());
+                return;
+            }
+        };
+        for (check, verdict) in &report.checks {
+            match verdict {
+                Ok(()) => {
+                    self.passed += 1;
+                    eprintln!("xtask: ok: {name}: {check}");
+                }
+                Err(why) => {
+                    self.failed += 1;
+                    eprintln!("xtask: FAILED: {name}: {check}: {why}");
+                    self.failures.push(format!("{name}: {check}"));
+                }
+            }
+        }
+        for line in &report.info {
+            eprintln!("xtask:   {line}");
+        }
+        let missing = report.missing();
+        if missing > 0 || !report.ended || report.checks.is_empty() {
+            self.skipped += missing as u64;
+            self.failed += 1;
+            eprintln!(
+                "xtask: FAILED: {name}: the guest stopped before its end ({missing} checks \
+                 not run; its console is in target/real-kernel/)"
+            );
+            self.failures.push(format!("{name} (did not finish)"));
         }
     }
 
@@ -235,6 +280,7 @@ pub fn test() -> Result {
     };
 
     let mut sysroots_ok = true;
+    let mut sysroots = Vec::new();
     for target in TARGETS {
         let (Some(qemu), Some(c)) = (&target.qemu, &target.c) else {
             continue;
@@ -255,6 +301,7 @@ pub fn test() -> Result {
             tally.skip(&step, "its musl could not be built");
             continue;
         };
+        sysroots.push((target.triple, sysroot.clone()));
         match crate::cross::binfmt_for(qemu.program) {
             Ok(_binfmt) => tally.cargo_test(&step, &mut qemu_test(target, &sysroot)),
             Err(Failure(why)) => {
@@ -262,6 +309,8 @@ pub fn test() -> Result {
             }
         }
     }
+
+    real_kernel_steps(&mut tally, dist_ok, &sysroots, None);
 
     for target in FUZZ_TARGETS {
         tally.check(
@@ -290,6 +339,74 @@ pub fn test() -> Result {
         // Files left from an earlier build would be tested in place of the ones that failed.
         _ => tally.skip(integration, "a build it needs failed"),
     }
+    tally.finish()
+}
+
+/// Every family's files on a real kernel (`real_kernel.rs`), or only `only`'s.
+fn real_kernel_steps(
+    tally: &mut Tally,
+    dist_ok: bool,
+    sysroots: &[(&str, std::path::PathBuf)],
+    only: Option<&str>,
+) {
+    for target in TARGETS
+        .iter()
+        .filter(|t| only.is_none_or(|o| o == t.triple))
+    {
+        let step = match &target.machine {
+            Some(machine) => format!(
+                "{} ({}) on a real kernel: {} {}",
+                target.family,
+                target.triple,
+                machine.qemu,
+                machine.args.join(" ")
+            ),
+            None => format!(
+                "{} ({}) on the machine's own kernel, natively",
+                target.family, target.triple
+            ),
+        };
+        let sysroot = sysroots
+            .iter()
+            .find(|(triple, _)| *triple == target.triple)
+            .map(|(_, path)| path.as_path());
+        if !dist_ok {
+            tally.skip(&step, "a dist build failed");
+        } else if target.c.is_some() && sysroot.is_none() {
+            tally.skip(&step, "its musl could not be built");
+        } else {
+            tally.real_kernel(&step, || real_kernel::check(target, sysroot));
+        }
+    }
+}
+
+/// `cargo xtask real-kernel [TRIPLE]`: the real-kernel step alone, on the files of the last
+/// `dist`, with the musl builds it needs.
+pub fn real_kernel_only(only: Option<&str>) -> Result {
+    if let Some(only) = only
+        && !TARGETS.iter().any(|t| t.triple == only)
+    {
+        return fail(format!("no router target {only}"));
+    }
+    setup::for_test()?;
+    let mut tally = Tally::default();
+    let mut sysroots = Vec::new();
+    for target in TARGETS
+        .iter()
+        .filter(|t| only.is_none_or(|o| o == t.triple))
+    {
+        if let Some(c) = &target.c {
+            let mut sysroot = None;
+            tally.check(&format!("musl for {}", target.triple), || {
+                sysroot = Some(crate::cross::musl_sysroot(target, c)?);
+                Ok(())
+            });
+            if let Some(sysroot) = sysroot {
+                sysroots.push((target.triple, sysroot));
+            }
+        }
+    }
+    real_kernel_steps(&mut tally, true, &sysroots, only);
     tally.finish()
 }
 

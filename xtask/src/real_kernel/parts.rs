@@ -1,0 +1,421 @@
+//! The parts of a real-kernel machine that come from outside the project: kernels and busybox.
+//! Debian's own packages where Debian builds them, downloaded for their architecture with a
+//! private apt configuration (the machine's dpkg architectures stay as they are); otherwise
+//! built from Debian's source packages with the family's cross compiler and a configuration
+//! kept in `tests/real-kernel/`. Everything lands in the cache (`super::cache_dir`), under a
+//! name that changes with its inputs, so a warm run builds and downloads nothing.
+
+use super::cache_dir;
+use crate::cmd::{Result, capture, fail, root, run_quiet};
+use crate::setup::{apt_install, ensure_deb_src, machine_sources};
+use crate::targets::{Kernel, Machine, Target};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Bumped when a recipe below changes, so that the cache is made anew.
+const RECIPE: &str = "real-kernel parts v1";
+
+/// A kernel image, and the device tree the machine needs.
+pub struct KernelFiles {
+    pub image: PathBuf,
+    pub dtb: Option<PathBuf>,
+}
+
+pub fn kernel(target: &Target, machine: &Machine) -> Result<KernelFiles> {
+    match &machine.kernel {
+        Kernel::Debian {
+            arch,
+            package,
+            image,
+            dtb,
+        } => {
+            let tree = debian_package(arch, package)?;
+            let image = find_under(&tree, image)?;
+            let dtb = match dtb {
+                Some(name) => Some(find_named(&tree, name)?),
+                None => None,
+            };
+            Ok(KernelFiles { image, dtb })
+        }
+        Kernel::Built {
+            arch,
+            fragment,
+            image,
+        } => Ok(KernelFiles {
+            image: built_kernel(target, arch, fragment, image)?,
+            dtb: None,
+        }),
+    }
+}
+
+pub fn busybox(
+    target: &Target,
+    machine: &Machine,
+    sysroot: Option<&Path>,
+    work: &Path,
+) -> Result<PathBuf> {
+    match machine.busybox_deb {
+        Some(arch) => debian_busybox(arch),
+        None => built_busybox(target, sysroot, work),
+    }
+}
+
+/// Debian's static busybox of `arch`.
+pub fn debian_busybox(arch: &str) -> Result<PathBuf> {
+    let tree = debian_package(arch, "busybox-static")?;
+    Ok(tree.join("bin/busybox"))
+}
+
+/// A private apt configuration for Debian architecture `arch`: the machine's own mirrors,
+/// with lists, cache and (empty) dpkg status of its own under the cache directory.
+fn apt_config(arch: &str) -> Result<PathBuf> {
+    let dir = cache_dir().join("apt").join(arch);
+    let config = dir.join("apt.conf");
+    let updated = dir.join("updated");
+    if updated.is_file() {
+        return Ok(config);
+    }
+    fs::create_dir_all(dir.join("lists/partial"))?;
+    fs::create_dir_all(dir.join("cache/archives/partial"))?;
+    let (stanzas, lines) = machine_sources("deb");
+    if stanzas.is_empty() && lines.is_empty() {
+        return fail("no `deb` entry in /etc/apt/sources.list or /etc/apt/sources.list.d");
+    }
+    fs::write(dir.join("sources.list"), lines.concat())?;
+    fs::create_dir_all(dir.join("sources.list.d"))?;
+    fs::write(
+        dir.join("sources.list.d/machine.sources"),
+        stanzas.join("\n"),
+    )?;
+    let d = dir.display();
+    fs::write(
+        &config,
+        format!(
+            "APT::Architecture \"{arch}\";\n\
+             APT::Architectures {{ \"{arch}\"; }};\n\
+             Dir::Etc::SourceList \"{d}/sources.list\";\n\
+             Dir::Etc::SourceParts \"{d}/sources.list.d\";\n\
+             Dir::State::Lists \"{d}/lists\";\n\
+             Dir::State::status \"/dev/null\";\n\
+             Dir::Cache \"{d}/cache\";\n\
+             Dir::Cache::pkgcache \"\";\n\
+             Dir::Cache::srcpkgcache \"\";\n"
+        ),
+    )?;
+    eprintln!("xtask: reading Debian's package lists for {arch} (once)");
+    run_quiet(
+        Command::new("apt-get")
+            .env("APT_CONFIG", &config)
+            .args(["update", "-qq"]),
+    )?;
+    fs::write(&updated, "")?;
+    Ok(config)
+}
+
+/// Debian's package `package` of `arch`, unpacked into the cache (once); a meta-package is
+/// followed to the package it depends on (`linux-image-armmp` → `linux-image-6.1.0-…`).
+fn debian_package(arch: &str, package: &str) -> Result<PathBuf> {
+    let dir = cache_dir().join("debian").join(arch).join(package);
+    let done = dir.join(".unpacked");
+    if done.is_file() {
+        return Ok(dir.join("root"));
+    }
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir)?;
+    let config = apt_config(arch)?;
+    let apt = |args: &[&str]| -> Result<String> {
+        let out = capture(
+            Command::new("apt-cache")
+                .env("APT_CONFIG", &config)
+                .args(args),
+        )?;
+        if !out.status.success() {
+            return fail(format!(
+                "apt-cache {} ({arch}): {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let mut name = package.to_string();
+    if package.starts_with("linux-image-") {
+        let depends = apt(&["depends", package])?;
+        let image = depends
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("Depends: "))
+            .find(|d| d.starts_with("linux-image-"));
+        let Some(image) = image else {
+            return fail(format!(
+                "{package} ({arch}) depends on no linux-image package"
+            ));
+        };
+        name = image.trim().to_string();
+    }
+    eprintln!("xtask: downloading Debian's {name} for {arch} (once)");
+    run_quiet(
+        Command::new("apt-get")
+            .current_dir(&dir)
+            .env("APT_CONFIG", &config)
+            .args(["download", "-qq", &format!("{name}:{arch}")]),
+    )?;
+    let deb = fs::read_dir(&dir)?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "deb"));
+    let Some(deb) = deb else {
+        return fail(format!("apt-get download {name} left no .deb"));
+    };
+    run_quiet(
+        Command::new("dpkg-deb")
+            .arg("-x")
+            .arg(&deb)
+            .arg(dir.join("root")),
+    )?;
+    fs::remove_file(&deb)?;
+    fs::write(&done, format!("{name}\n"))?;
+    Ok(dir.join("root"))
+}
+
+/// The file under `tree` whose path (relative to it) starts with `prefix`.
+fn find_under(tree: &Path, prefix: &str) -> Result<PathBuf> {
+    let (dir, start) = prefix.rsplit_once('/').unwrap_or(("", prefix));
+    fs::read_dir(tree.join(dir))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(start))
+        })
+        .map_or_else(|| fail(format!("no {prefix}* in {}", tree.display())), Ok)
+}
+
+/// The file named `name` anywhere under `tree`.
+fn find_named(tree: &Path, name: &str) -> Result<PathBuf> {
+    fn walk(dir: &Path, name: &str) -> Option<PathBuf> {
+        for entry in fs::read_dir(dir).ok()?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if let Some(found) = walk(&path, name) {
+                    return Some(found);
+                }
+            } else if path.file_name().is_some_and(|n| n == name) {
+                return Some(path);
+            }
+        }
+        None
+    }
+    walk(tree, name).map_or_else(|| fail(format!("no {name} in {}", tree.display())), Ok)
+}
+
+/// A short, stable name for a set of inputs (FNV-1a, 64 bits): the cache's key.
+fn key(inputs: &[&[u8]]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for input in inputs {
+        for byte in input.iter().chain(b"\0") {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
+/// The version of an installed Debian package, part of a cache key.
+fn package_version(package: &str) -> Result<String> {
+    let out = capture(Command::new("dpkg-query").args(["-W", "-f", "${Version}", package]))?;
+    if !out.status.success() {
+        return fail(format!("{package} is not installed"));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+const LINUX_SOURCE: &str = "linux-source-6.1";
+
+/// A kernel built from Debian's `linux-source-6.1` for `arch` with the family's cross
+/// compiler: `allnoconfig` with the fragment on top (`KCONFIG_ALLCONFIG`), so that only what
+/// the checks need is built. The source tree is removed once the image is in the cache.
+fn built_kernel(target: &Target, arch: &str, fragment: &str, image: &str) -> Result<PathBuf> {
+    let Some(c) = &target.c else {
+        return fail(format!(
+            "{}: no cross compiler to build a kernel",
+            target.triple
+        ));
+    };
+    crate::cross::cross_c(c)?;
+    let tarball = PathBuf::from(format!("/usr/src/{LINUX_SOURCE}.tar.xz"));
+    if !tarball.is_file() {
+        apt_install(&[LINUX_SOURCE])?;
+    }
+    let fragment_path = root().join("tests/real-kernel").join(fragment);
+    let fragment_text = fs::read(&fragment_path)?;
+    let gcc = format!("{}-gcc", c.prefix);
+    let gcc_version = capture(Command::new(&gcc).arg("--version"))?.stdout;
+    let name = key(&[
+        RECIPE.as_bytes(),
+        arch.as_bytes(),
+        &fragment_text,
+        package_version(LINUX_SOURCE)?.as_bytes(),
+        &gcc_version,
+    ]);
+    let cached = cache_dir().join(format!("linux-{arch}-{name}"));
+    if cached.join(image).is_file() {
+        return Ok(cached.join(image));
+    }
+    let build = cache_dir().join(format!("build-linux-{arch}"));
+    let _ = fs::remove_dir_all(&build);
+    fs::create_dir_all(&build)?;
+    eprintln!(
+        "xtask: building Linux for {arch} from {LINUX_SOURCE} with {fragment} (once; minutes)"
+    );
+    run_quiet(
+        Command::new("tar")
+            .current_dir(&build)
+            .arg("-xf")
+            .arg(&tarball)
+            .arg("--strip-components=1"),
+    )?;
+    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let make = |args: &[&str]| -> Result {
+        run_quiet(
+            Command::new("make")
+                .current_dir(&build)
+                .arg(format!("ARCH={arch}"))
+                .arg(format!("CROSS_COMPILE={}-", c.prefix))
+                .env("KCONFIG_ALLCONFIG", &fragment_path)
+                .args(args),
+        )
+    };
+    make(&["allnoconfig"])?;
+    make(&[&format!("-j{jobs}"), image])?;
+    fs::create_dir_all(&cached)?;
+    fs::copy(build.join(image), cached.join(image))?;
+    fs::copy(build.join(".config"), cached.join("config"))?;
+    let _ = fs::remove_dir_all(&build);
+    Ok(cached.join(image))
+}
+
+/// busybox built from Debian's source with the family's cross compiler and musl, static,
+/// with the applets of `tests/real-kernel/busybox.config` on top of `allnoconfig`.
+fn built_busybox(target: &Target, sysroot: Option<&Path>, work: &Path) -> Result<PathBuf> {
+    let (Some(c), Some(sysroot)) = (&target.c, sysroot) else {
+        return fail(format!(
+            "{}: no cross compiler to build busybox",
+            target.triple
+        ));
+    };
+    let applets_path = root().join("tests/real-kernel/busybox.config");
+    let applets = fs::read_to_string(&applets_path)?;
+    let sysroot_stamp = fs::read(sysroot.join("stamp")).unwrap_or_default();
+    let source = busybox_source()?;
+    let name = key(&[
+        RECIPE.as_bytes(),
+        target.triple.as_bytes(),
+        applets.as_bytes(),
+        source.to_string_lossy().as_bytes(),
+        &sysroot_stamp,
+    ]);
+    let cached = cache_dir().join(format!("busybox-{}-{name}", target.triple));
+    if cached.join("busybox").is_file() {
+        return Ok(cached.join("busybox"));
+    }
+    let build = work.join("busybox-build");
+    let _ = fs::remove_dir_all(&build);
+    fs::create_dir_all(&build)?;
+    eprintln!("xtask: building busybox for {} (once)", target.triple);
+    let lib = sysroot.join("lib");
+    // The kernel's headers (linux/, asm/), which musl does not carry, from Debian's cross
+    // C library package, without the rest of its glibc headers.
+    let kernel_headers = build.join("kernel-headers");
+    fs::create_dir_all(&kernel_headers)?;
+    for dir in ["linux", "asm", "asm-generic", "mtd"] {
+        let from = PathBuf::from(format!("/usr/{}/include/{dir}", c.prefix));
+        if from.is_dir() {
+            std::os::unix::fs::symlink(&from, kernel_headers.join(dir))?;
+        }
+    }
+    let cc = format!(
+        "{}-gcc -specs={}/musl-gcc.specs {} -idirafter {}",
+        c.prefix,
+        lib.display(),
+        c.cflags.join(" "),
+        kernel_headers.display()
+    );
+    let make = |args: &[&str]| -> Result {
+        run_quiet(
+            Command::new("make")
+                .current_dir(&source)
+                .arg(format!("O={}", build.display()))
+                .arg(format!("CROSS_COMPILE={}-", c.prefix))
+                .arg(format!("CC={cc}"))
+                .args(args),
+        )
+    };
+    make(&["allnoconfig"])?;
+    let config_path = build.join(".config");
+    let mut config = fs::read_to_string(&config_path)?;
+    for line in applets.lines().map(str::trim) {
+        let Some((option, _)) = line.split_once('=').filter(|_| !line.starts_with('#')) else {
+            continue;
+        };
+        config = config
+            .lines()
+            .filter(|l| {
+                *l != format!("# {option} is not set") && !l.starts_with(&format!("{option}="))
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        config.push_str(line);
+        config.push('\n');
+    }
+    fs::write(&config_path, config)?;
+    run_quiet(
+        Command::new("sh")
+            .current_dir(&source)
+            .arg("-c")
+            .arg("yes '' | make \"$@\" oldconfig >/dev/null")
+            .arg("make")
+            .arg(format!("O={}", build.display()))
+            .arg(format!("CROSS_COMPILE={}-", c.prefix))
+            .arg(format!("CC={cc}")),
+    )?;
+    let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
+    make(&[&format!("-j{jobs}"), "busybox"])?;
+    fs::create_dir_all(&cached)?;
+    fs::copy(build.join("busybox"), cached.join("busybox"))?;
+    fs::copy(&config_path, cached.join("config"))?;
+    let _ = fs::remove_dir_all(&build);
+    Ok(cached.join("busybox"))
+}
+
+/// Debian's busybox source, unpacked once into the cache; its tree.
+fn busybox_source() -> Result<PathBuf> {
+    let dir = cache_dir().join("busybox-source");
+    let find_tree = || {
+        fs::read_dir(&dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.is_dir() && p.join("Makefile").is_file())
+    };
+    if dir.join(".unpacked").is_file()
+        && let Some(tree) = find_tree()
+    {
+        return Ok(tree);
+    }
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir)?;
+    ensure_deb_src()?;
+    run_quiet(
+        Command::new("apt-get")
+            .current_dir(&dir)
+            .args(["source", "-qq", "busybox"]),
+    )?;
+    let Some(tree) = find_tree() else {
+        return fail("apt-get source busybox left no source tree");
+    };
+    fs::write(dir.join(".unpacked"), "")?;
+    Ok(tree)
+}
