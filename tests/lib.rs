@@ -391,6 +391,23 @@ pub fn musl_sysroot(target: &Target) -> PathBuf {
     dir
 }
 
+/// A program of the toolchain's llvm-tools (`llvm-objdump`, `llvm-objcopy`): the pinned
+/// toolchain carries them, so every disassembly reads the same way.
+pub fn llvm_tool(name: &str) -> PathBuf {
+    let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]));
+    let info = output(Command::new("rustc").arg("-vV"));
+    let info = String::from_utf8_lossy(&info.stdout);
+    let host = info
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .expect("rustc -vV names the host");
+    PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim())
+        .join("lib/rustlib")
+        .join(host)
+        .join("bin")
+        .join(name)
+}
+
 /// The shipped `routes` of `triple`.
 pub fn routes_program_for(triple: &str) -> PathBuf {
     dist_dir(triple).join("routes")

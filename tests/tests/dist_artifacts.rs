@@ -1,6 +1,8 @@
 //! The shipped files themselves: their ELF form, and that they run on their architecture.
 
-use integration_tests::{PRELOAD_FILE, PROGRAMS, TARGETS, Target, command_for, dist_dir, output};
+use integration_tests::{
+    PRELOAD_FILE, PROGRAMS, TARGETS, Target, command_for, dist_dir, llvm_tool, output,
+};
 use object::read::elf::{ElfFile32, FileHeader, ProgramHeader};
 use object::{Endian, Endianness, Object, elf};
 
@@ -136,22 +138,6 @@ fn segments(data: &[u8]) -> Vec<(u32, u64, u64)> {
 /// The toolchain's `llvm-readobj` (llvm-tools, which `cargo xtask test` installs).
 fn llvm_readobj() -> std::path::PathBuf {
     llvm_tool("llvm-readobj")
-}
-
-/// A program of the toolchain's llvm-tools.
-fn llvm_tool(name: &str) -> std::path::PathBuf {
-    let sysroot = output(std::process::Command::new("rustc").args(["--print", "sysroot"]));
-    let info = output(std::process::Command::new("rustc").arg("-vV"));
-    let info = String::from_utf8_lossy(&info.stdout);
-    let host = info
-        .lines()
-        .find_map(|l| l.strip_prefix("host: "))
-        .expect("rustc -vV names the host");
-    std::path::PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim())
-        .join("lib/rustlib")
-        .join(host)
-        .join("bin")
-        .join(name)
 }
 
 /// What the weakest CPU of `target`'s family lacks, as a disassembler spells it: whether
