@@ -155,7 +155,11 @@ pub fn musl_sysroot(target: &Target, c: &CrossC) -> Result<PathBuf> {
     let prefix = sysroot.to_string_lossy().into_owned();
     // The cross tools come from `cross_c`, not from the tool list.
     let cross_tool = |name: &str| format!("{}-{name}", c.prefix);
-    let runtime = runtime_library(target, c, &build)?;
+    let runtime = runtime_library(target, c, &build)?
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
     run_quiet(
         Command::new(tree.join("configure"))
             .current_dir(&build)
@@ -218,8 +222,9 @@ pub fn musl_sysroot(target: &Target, c: &CrossC) -> Result<PathBuf> {
 /// built for the wrong CPU or float ABI (armhf's is Thumb-2, where ARMv6 musl needs its
 /// division helpers; PowerPC's is hard-float and will not link with a soft-float musl):
 /// compiler_builtins from the target's preload build (`dist`, position-independent, for the
-/// same CPU), and the complex multiplications it lacks, built here. Returns `LIBCC`.
-fn runtime_library(target: &Target, c: &CrossC, build: &Path) -> Result<String> {
+/// same CPU), and the complex multiplications it lacks, built here into `build`. Returns
+/// the archives, in link order. Static C programs link them in place of libgcc too.
+pub fn runtime_library(target: &Target, c: &CrossC, build: &Path) -> Result<Vec<PathBuf>> {
     let deps = root()
         .join(crate::targets::Kind::SharedObject.target_dir())
         .join(target.triple)
@@ -270,11 +275,7 @@ fn runtime_library(target: &Target, c: &CrossC, build: &Path) -> Result<String> 
             .arg(&archive)
             .arg(&object),
     )?;
-    Ok(format!(
-        "{} {}",
-        builtins.path().display(),
-        archive.display()
-    ))
+    Ok(vec![builtins.path(), archive])
 }
 
 /// Debian's musl source, unpacked once into `base/src`; returns its tree. Every target

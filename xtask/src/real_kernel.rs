@@ -118,7 +118,7 @@ fn populate(target: &Target, sysroot: Option<&Path>, tree: &Path, work: &Path) -
         "root:x:0:\ngluon-mesh-vpn:x:800:\nnogroup:x:65534:\n",
     )?;
 
-    let compiler = CCompiler::for_target(target, sysroot)?;
+    let compiler = CCompiler::for_target(target, sysroot, work)?;
     let sources = root().join("tests");
     compiler.build(
         &sources.join("real-kernel/driver.c"),
@@ -141,7 +141,7 @@ fn populate(target: &Target, sysroot: Option<&Path>, tree: &Path, work: &Path) -
     )?;
 
     let busybox = match &target.machine {
-        Some(machine) => parts::busybox(target, machine, sysroot, work)?,
+        Some(machine) => parts::busybox(target, machine, &compiler.command_line(), work)?,
         None => parts::debian_busybox("amd64")?,
     };
     copy_executable(&busybox, &tree.join("bin/busybox"))
@@ -158,9 +158,10 @@ enum Linkage {
     Dynamic,
 }
 
-/// A C compiler that builds for the family's musl: the cross GCC with the musl's specs for
-/// a family under qemu, the host's `musl-gcc` for x86-64. `loader` is the musl's `libc.so`,
-/// which is its own dynamic loader, installed in the guest as `loader_name`.
+/// A C compiler that builds for the family's musl as the guest has it: the cross GCC with a
+/// specs file of its own for a family under qemu (`guest_specs`), the host's `musl-gcc` for
+/// x86-64. `loader` is the musl's `libc.so`, which is its own dynamic loader, installed in
+/// the guest as `loader_name`.
 struct CCompiler {
     program: String,
     flags: Vec<String>,
@@ -169,7 +170,7 @@ struct CCompiler {
 }
 
 impl CCompiler {
-    fn for_target(target: &Target, sysroot: Option<&Path>) -> Result<CCompiler> {
+    fn for_target(target: &Target, sysroot: Option<&Path>, work: &Path) -> Result<CCompiler> {
         let (Some(c), Some(sysroot)) = (&target.c, sysroot) else {
             let loader = PathBuf::from("/lib/ld-musl-x86_64.so.1");
             return Ok(CCompiler {
@@ -188,16 +189,15 @@ impl CCompiler {
         let Some(loader_name) = loader_name else {
             return fail(format!("no ld-musl-*.so.1 in {}", lib.display()));
         };
-        let lib = lib.display();
-        // musl's specs without GCC's crtbegin/crtend (Debian's are built for another float
-        // ABI on some families, and musl needs neither), as the preload's qemu test does.
-        let mut flags = vec![format!("-specs={lib}/musl-gcc.specs")];
+        let runtime = crate::cross::runtime_library(target, c, work)?;
+        let specs = work.join("guest.specs");
+        fs::write(&specs, guest_specs(&lib, &runtime, &loader_name))?;
+        let mut flags = vec![format!("-specs={}", specs.display())];
         flags.extend(c.cflags.iter().map(|f| f.to_string()));
-        flags.push("-nostartfiles".into());
         Ok(CCompiler {
             program: format!("{}-gcc", c.prefix),
             flags,
-            loader: sysroot.join("lib/libc.so"),
+            loader: lib.join("libc.so"),
             loader_name,
         })
     }
@@ -207,31 +207,43 @@ impl CCompiler {
         cmd.args(["-Wall", "-Wextra", "-Werror", "-O2"])
             .args(&self.flags)
             .arg(format!("-I{}", root().join("tests/programs").display()));
-        let musl_lib = self.flags.first().and_then(|specs| {
-            specs
-                .strip_prefix("-specs=")
-                .map(|s| s.trim_end_matches("/musl-gcc.specs").to_string())
-        });
-        match (linkage, &musl_lib) {
-            (Linkage::Static, Some(lib)) => {
-                cmd.arg("-static")
-                    .args([format!("{lib}/crt1.o"), format!("{lib}/crti.o")]);
-            }
-            (Linkage::Dynamic, Some(lib)) => {
-                cmd.args([format!("{lib}/Scrt1.o"), format!("{lib}/crti.o")])
-                    .arg(format!("-Wl,--dynamic-linker=/lib/{}", self.loader_name));
-            }
-            (Linkage::Static, None) => {
-                cmd.arg("-static");
-            }
-            (Linkage::Dynamic, None) => {}
+        if let Linkage::Static = linkage {
+            cmd.arg("-static");
         }
-        cmd.arg(source).arg("-o").arg(output).arg("-pthread");
-        if let Some(lib) = &musl_lib {
-            cmd.arg(format!("{lib}/crtn.o"));
-        }
-        run_quiet(&mut cmd)
+        run_quiet(cmd.arg(source).arg("-pthread").arg("-o").arg(output))
     }
+
+    /// `CC` for a build system (busybox's): the compiler and its flags as one word list.
+    fn command_line(&self) -> String {
+        let mut line = self.program.clone();
+        for flag in &self.flags {
+            line.push(' ');
+            line.push_str(flag);
+        }
+        line
+    }
+}
+
+/// GCC's specs for programs in the guest: musl's headers and start files, the dynamic loader
+/// at the path the guest has it, and in place of Debian's libgcc (built for stronger CPUs on
+/// some families, hard-float on PowerPC) the compiler runtime of the shipped builds, as the
+/// tests under qemu link; no crtbegin/crtend, which musl does not need.
+fn guest_specs(lib: &Path, runtime: &[PathBuf], loader_name: &str) -> String {
+    let lib = lib.display();
+    let include = format!("{lib}/../include");
+    let runtime: Vec<String> = runtime.iter().map(|p| p.display().to_string()).collect();
+    format!(
+        "%rename cpp_options old_cpp_options\n\n\
+         *cpp_options:\n-nostdinc -isystem {include} -isystem include%s %(old_cpp_options)\n\n\
+         *cc1:\n%(cc1_cpu) -nostdinc -isystem {include} -isystem include%s\n\n\
+         *link_libgcc:\n-L{lib}\n\n\
+         *libgcc:\n{}\n\n\
+         *startfile:\n%{{static: {lib}/crt1.o}} %{{!static: {lib}/Scrt1.o}} {lib}/crti.o\n\n\
+         *endfile:\n{lib}/crtn.o\n\n\
+         *link:\n-dynamic-linker /lib/{loader_name} -nostdlib %{{shared:-shared}} \
+         %{{static:-static}} %{{rdynamic:-export-dynamic}}\n\n",
+        runtime.join(" ")
+    )
 }
 
 /// The longest a guest may take from start to power-off: software-emulated machines boot
@@ -258,7 +270,7 @@ fn boot(target: &Target, machine: &Machine, tree: &Path, work: &Path) -> Result<
     );
     cmd.args(["-append", append.trim_end()])
         .args(["-nographic", "-no-reboot", "-nic", "none"]);
-    console_of(cmd, machine.powers_off)
+    console_of(cmd)
 }
 
 /// Runs the tree on the machine's own kernel: `/init` as the first process of new network,
@@ -273,12 +285,13 @@ fn natively(tree: &Path) -> Result<String> {
         .arg("/init")
         .env_clear()
         .env("GWT_NATIVE", "1");
-    console_of(cmd, true)
+    console_of(cmd)
 }
 
-/// Runs `cmd` to its end (or, when it does not end by itself, until the driver's last line),
-/// at most `GUEST_TIMEOUT`; its standard output and error.
-fn console_of(mut cmd: Command, ends_by_itself: bool) -> Result<String> {
+/// Runs `cmd` until the driver's last line (or its end, or `GUEST_TIMEOUT`), then stops it:
+/// the guest powers off after that line, but not every machine ends qemu then (the Raspberry
+/// Pi's halts and stays); its standard output and error.
+fn console_of(mut cmd: Command) -> Result<String> {
     eprintln!("xtask: {}", crate::cmd::display(&cmd));
     let mut child = cmd
         .stdin(Stdio::null())
@@ -321,7 +334,7 @@ fn console_of(mut cmd: Command, ends_by_itself: bool) -> Result<String> {
                 let end = line.contains("GWT-END");
                 console.push_str(&line);
                 console.push('\n');
-                if end && !ends_by_itself {
+                if end {
                     break;
                 }
             }

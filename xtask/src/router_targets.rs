@@ -44,8 +44,6 @@ pub struct Machine {
     /// Debian's `busybox-static` of this Debian architecture, or `None`: Debian has none,
     /// so it is built from Debian's busybox source with the family's cross compiler.
     pub busybox_deb: Option<&'static str>,
-    /// Whether qemu ends when the guest powers off (the Raspberry Pi machine does not).
-    pub powers_off: bool,
 }
 
 /// Where a machine's kernel comes from.
@@ -154,7 +152,6 @@ pub const TARGETS: &[Target] = &[
                 image: "vmlinux",
             },
             busybox_deb: None,
-            powers_off: true,
         }),
     },
     Target {
@@ -191,7 +188,6 @@ pub const TARGETS: &[Target] = &[
                 dtb: None,
             },
             busybox_deb: Some("mipsel"),
-            powers_off: true,
         }),
     },
     Target {
@@ -229,7 +225,6 @@ pub const TARGETS: &[Target] = &[
                 dtb: Some("bcm2835-rpi-zero.dtb"),
             },
             busybox_deb: Some("armel"),
-            powers_off: false,
         }),
     },
     Target {
@@ -274,7 +269,6 @@ pub const TARGETS: &[Target] = &[
                 dtb: None,
             },
             busybox_deb: Some("armhf"),
-            powers_off: true,
         }),
     },
     Target {
@@ -316,7 +310,6 @@ pub const TARGETS: &[Target] = &[
                 dtb: None,
             },
             busybox_deb: Some("arm64"),
-            powers_off: true,
         }),
     },
     Target {
@@ -354,7 +347,6 @@ pub const TARGETS: &[Target] = &[
                 dtb: None,
             },
             busybox_deb: Some("i386"),
-            powers_off: true,
         }),
     },
     Target {
@@ -417,7 +409,6 @@ pub const TARGETS: &[Target] = &[
                 image: "vmlinux",
             },
             busybox_deb: None,
-            powers_off: true,
         }),
     },
 ];

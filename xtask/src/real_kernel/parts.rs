@@ -49,15 +49,11 @@ pub fn kernel(target: &Target, machine: &Machine) -> Result<KernelFiles> {
     }
 }
 
-pub fn busybox(
-    target: &Target,
-    machine: &Machine,
-    sysroot: Option<&Path>,
-    work: &Path,
-) -> Result<PathBuf> {
+/// busybox for `machine`; `cc` is the compiler for the guest, should it be built.
+pub fn busybox(target: &Target, machine: &Machine, cc: &str, work: &Path) -> Result<PathBuf> {
     match machine.busybox_deb {
         Some(arch) => debian_busybox(arch),
-        None => built_busybox(target, sysroot, work),
+        None => built_busybox(target, cc, work),
     }
 }
 
@@ -68,16 +64,20 @@ pub fn debian_busybox(arch: &str) -> Result<PathBuf> {
 }
 
 /// A private apt configuration for Debian architecture `arch`: the machine's own mirrors,
-/// with lists, cache and (empty) dpkg status of its own under the cache directory.
+/// with lists, cache and (empty) dpkg status of its own under the cache directory. The
+/// machine's `apt.conf.d` and preferences stay out of it: their hooks (appstream's, after an
+/// update) would touch the machine's own caches, and their pins are for its packages.
 fn apt_config(arch: &str) -> Result<PathBuf> {
     let dir = cache_dir().join("apt").join(arch);
-    let config = dir.join("apt.conf");
-    let updated = dir.join("updated");
-    if updated.is_file() {
-        return Ok(config);
+    for sub in [
+        "lists/partial",
+        "cache/archives/partial",
+        "conf.d",
+        "preferences.d",
+        "state",
+    ] {
+        fs::create_dir_all(dir.join(sub))?;
     }
-    fs::create_dir_all(dir.join("lists/partial"))?;
-    fs::create_dir_all(dir.join("cache/archives/partial"))?;
     let (stanzas, lines) = machine_sources("deb");
     if stanzas.is_empty() && lines.is_empty() {
         return fail("no `deb` entry in /etc/apt/sources.list or /etc/apt/sources.list.d");
@@ -89,27 +89,36 @@ fn apt_config(arch: &str) -> Result<PathBuf> {
         stanzas.join("\n"),
     )?;
     let d = dir.display();
+    let config = dir.join("apt.conf");
     fs::write(
         &config,
         format!(
-            "APT::Architecture \"{arch}\";\n\
-             APT::Architectures {{ \"{arch}\"; }};\n\
+            "Dir::Etc::Main \"{d}/none.conf\";\n\
+             Dir::Etc::Parts \"{d}/conf.d\";\n\
+             Dir::Etc::Preferences \"{d}/none.pref\";\n\
+             Dir::Etc::PreferencesParts \"{d}/preferences.d\";\n\
              Dir::Etc::SourceList \"{d}/sources.list\";\n\
              Dir::Etc::SourceParts \"{d}/sources.list.d\";\n\
+             Dir::State \"{d}/state\";\n\
              Dir::State::Lists \"{d}/lists\";\n\
              Dir::State::status \"/dev/null\";\n\
              Dir::Cache \"{d}/cache\";\n\
-             Dir::Cache::pkgcache \"\";\n\
-             Dir::Cache::srcpkgcache \"\";\n"
+             APT::Architecture \"{arch}\";\n\
+             APT::Architectures {{ \"{arch}\"; }};\n\
+             APT::Sandbox::User \"root\";\n\
+             Acquire::Languages \"none\";\n"
         ),
     )?;
-    eprintln!("xtask: reading Debian's package lists for {arch} (once)");
-    run_quiet(
-        Command::new("apt-get")
-            .env("APT_CONFIG", &config)
-            .args(["update", "-qq"]),
-    )?;
-    fs::write(&updated, "")?;
+    let updated = dir.join("updated");
+    if !updated.is_file() {
+        eprintln!("xtask: reading Debian's package lists for {arch} (once)");
+        run_quiet(
+            Command::new("apt-get")
+                .env("APT_CONFIG", &config)
+                .args(["update", "-qq"]),
+        )?;
+        fs::write(&updated, "")?;
+    }
     Ok(config)
 }
 
@@ -223,6 +232,18 @@ fn key(inputs: &[&[u8]]) -> String {
     format!("{hash:016x}")
 }
 
+/// Removes the cache's older builds of the same kind (`prefix` followed by another key), so
+/// that a changed configuration does not leave gigabytes behind over time.
+fn prune(prefix: &str, keep: &Path) {
+    for entry in fs::read_dir(cache_dir()).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path != keep && name.strip_prefix(prefix).is_some_and(|k| k.len() == 16) {
+            let _ = fs::remove_dir_all(&path);
+        }
+    }
+}
+
 /// The version of an installed Debian package, part of a cache key.
 fn package_version(package: &str) -> Result<String> {
     let out = capture(Command::new("dpkg-query").args(["-W", "-f", "${Version}", package]))?;
@@ -233,10 +254,12 @@ fn package_version(package: &str) -> Result<String> {
 }
 
 const LINUX_SOURCE: &str = "linux-source-6.1";
+/// What every built kernel needs, in `tests/real-kernel/` beside each machine's fragment.
+const COMMON_FRAGMENT: &str = "linux-common.config";
 
 /// A kernel built from Debian's `linux-source-6.1` for `arch` with the family's cross
-/// compiler: `allnoconfig` with the fragment on top (`KCONFIG_ALLCONFIG`), so that only what
-/// the checks need is built. The source tree is removed once the image is in the cache.
+/// compiler: `allnoconfig` with the common fragment and the machine's on top
+/// (`KCONFIG_ALLCONFIG`), so that only what the checks need is built. The source tree is removed once the image is in the cache.
 fn built_kernel(target: &Target, arch: &str, fragment: &str, image: &str) -> Result<PathBuf> {
     let Some(c) = &target.c else {
         return fail(format!(
@@ -249,14 +272,15 @@ fn built_kernel(target: &Target, arch: &str, fragment: &str, image: &str) -> Res
     if !tarball.is_file() {
         apt_install(&[LINUX_SOURCE])?;
     }
-    let fragment_path = root().join("tests/real-kernel").join(fragment);
-    let fragment_text = fs::read(&fragment_path)?;
+    let configs = root().join("tests/real-kernel");
+    let mut allconfig = fs::read(configs.join(COMMON_FRAGMENT))?;
+    allconfig.extend(fs::read(configs.join(fragment))?);
     let gcc = format!("{}-gcc", c.prefix);
     let gcc_version = capture(Command::new(&gcc).arg("--version"))?.stdout;
     let name = key(&[
         RECIPE.as_bytes(),
         arch.as_bytes(),
-        &fragment_text,
+        &allconfig,
         package_version(LINUX_SOURCE)?.as_bytes(),
         &gcc_version,
     ]);
@@ -277,6 +301,8 @@ fn built_kernel(target: &Target, arch: &str, fragment: &str, image: &str) -> Res
             .arg(&tarball)
             .arg("--strip-components=1"),
     )?;
+    let allconfig_path = build.join("allconfig");
+    fs::write(&allconfig_path, &allconfig)?;
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
     let make = |args: &[&str]| -> Result {
         run_quiet(
@@ -284,7 +310,7 @@ fn built_kernel(target: &Target, arch: &str, fragment: &str, image: &str) -> Res
                 .current_dir(&build)
                 .arg(format!("ARCH={arch}"))
                 .arg(format!("CROSS_COMPILE={}-", c.prefix))
-                .env("KCONFIG_ALLCONFIG", &fragment_path)
+                .env("KCONFIG_ALLCONFIG", &allconfig_path)
                 .args(args),
         )
     };
@@ -294,13 +320,14 @@ fn built_kernel(target: &Target, arch: &str, fragment: &str, image: &str) -> Res
     fs::copy(build.join(image), cached.join(image))?;
     fs::copy(build.join(".config"), cached.join("config"))?;
     let _ = fs::remove_dir_all(&build);
+    prune(&format!("linux-{arch}-"), &cached);
     Ok(cached.join(image))
 }
 
-/// busybox built from Debian's source with the family's cross compiler and musl, static,
-/// with the applets of `tests/real-kernel/busybox.config` on top of `allnoconfig`.
-fn built_busybox(target: &Target, sysroot: Option<&Path>, work: &Path) -> Result<PathBuf> {
-    let (Some(c), Some(sysroot)) = (&target.c, sysroot) else {
+/// busybox built from Debian's source with `cc` (the family's cross compiler for its musl),
+/// static, with the applets of `tests/real-kernel/busybox.config` on top of `allnoconfig`.
+fn built_busybox(target: &Target, cc: &str, work: &Path) -> Result<PathBuf> {
+    let Some(c) = &target.c else {
         return fail(format!(
             "{}: no cross compiler to build busybox",
             target.triple
@@ -308,14 +335,19 @@ fn built_busybox(target: &Target, sysroot: Option<&Path>, work: &Path) -> Result
     };
     let applets_path = root().join("tests/real-kernel/busybox.config");
     let applets = fs::read_to_string(&applets_path)?;
-    let sysroot_stamp = fs::read(sysroot.join("stamp")).unwrap_or_default();
     let source = busybox_source()?;
+    // What the build depends on, without the paths (a clone elsewhere, as CI's is, finds the
+    // same build): the compiler, the family's flags, the musl and runtime the toolchain makes.
+    let gcc_version = capture(Command::new(format!("{}-gcc", c.prefix)).arg("--version"))?.stdout;
+    let toolchain = fs::read(root().join("rust-toolchain.toml"))?;
     let name = key(&[
         RECIPE.as_bytes(),
         target.triple.as_bytes(),
         applets.as_bytes(),
-        source.to_string_lossy().as_bytes(),
-        &sysroot_stamp,
+        source.file_name().unwrap_or_default().as_encoded_bytes(),
+        &gcc_version,
+        c.cflags.join(" ").as_bytes(),
+        &toolchain,
     ]);
     let cached = cache_dir().join(format!("busybox-{}-{name}", target.triple));
     if cached.join("busybox").is_file() {
@@ -325,7 +357,6 @@ fn built_busybox(target: &Target, sysroot: Option<&Path>, work: &Path) -> Result
     let _ = fs::remove_dir_all(&build);
     fs::create_dir_all(&build)?;
     eprintln!("xtask: building busybox for {} (once)", target.triple);
-    let lib = sysroot.join("lib");
     // The kernel's headers (linux/, asm/), which musl does not carry, from Debian's cross
     // C library package, without the rest of its glibc headers.
     let kernel_headers = build.join("kernel-headers");
@@ -336,13 +367,7 @@ fn built_busybox(target: &Target, sysroot: Option<&Path>, work: &Path) -> Result
             std::os::unix::fs::symlink(&from, kernel_headers.join(dir))?;
         }
     }
-    let cc = format!(
-        "{}-gcc -specs={}/musl-gcc.specs {} -idirafter {}",
-        c.prefix,
-        lib.display(),
-        c.cflags.join(" "),
-        kernel_headers.display()
-    );
+    let cc = format!("{cc} -idirafter {}", kernel_headers.display());
     let make = |args: &[&str]| -> Result {
         run_quiet(
             Command::new("make")
@@ -387,6 +412,7 @@ fn built_busybox(target: &Target, sysroot: Option<&Path>, work: &Path) -> Result
     fs::copy(build.join("busybox"), cached.join("busybox"))?;
     fs::copy(&config_path, cached.join("config"))?;
     let _ = fs::remove_dir_all(&build);
+    prune(&format!("busybox-{}-", target.triple), &cached);
     Ok(cached.join("busybox"))
 }
 
