@@ -399,7 +399,10 @@ pub fn run(options: &Options<'_>) -> u8 {
     if let Some(user) = options.user
         && let Err((what, errno)) = drop_privileges(user, options.mark)
     {
-        return cannot(what, user, errno);
+        return match errno {
+            Some(errno) => cannot(what, user, errno),
+            None => cannot_because(what, user),
+        };
     }
     if options.mark != 0 {
         check_marking(options.mark);
@@ -456,12 +459,12 @@ fn write_pid_file<'s>(name: &[u8], space: &'s mut [u8; MAX_PATH + 1]) -> Result<
 /// Becomes `name` (its user and group from /etc/passwd), keeping only the capability that
 /// `SO_MARK` needs, and that only when a mark is asked for: CAP_NET_RAW from Linux 5.17,
 /// CAP_NET_ADMIN before.
-fn drop_privileges(name: &[u8], mark: u32) -> Result<(), (&'static [u8], Errno)> {
+fn drop_privileges(name: &[u8], mark: u32) -> Result<(), (&'static [u8], Option<Errno>)> {
     let mut passwd = [0u8; 8192];
     let len = fs::read_to(c"/etc/passwd", &mut passwd)
-        .map_err(|e| (&b"cannot read /etc/passwd for "[..], e))?;
+        .map_err(|e| (&b"cannot read /etc/passwd for "[..], Some(e)))?;
     let Some(ids) = user::passwd_entry(&passwd[..len], name) else {
-        return Err((b"no such user in /etc/passwd: ", Errno::ENOENT));
+        return Err((b"no such user in /etc/passwd: ", None));
     };
     let capability = match user::kernel_version() {
         Ok(version) if version >= (5, 17) => user::CAP_NET_RAW,
@@ -474,7 +477,7 @@ fn drop_privileges(name: &[u8], mark: u32) -> Result<(), (&'static [u8], Errno)>
         .and_then(|()| user::set_uid(ids.uid))
         .and_then(|()| user::set_capabilities(keep))
         .and_then(|()| user::keep_capabilities(false));
-    changed.map_err(|e| (&b"cannot become "[..], e))?;
+    changed.map_err(|e| (&b"cannot become "[..], Some(e)))?;
     let mut line = Line::new();
     line.text(b"dns54: running as ");
     line.text(name);
@@ -693,7 +696,9 @@ fn read_stream_queries(
             relay,
             peer: net::sockaddr_in6([0; 16], 0, 0),
         };
-        forwarder.stream_query(now, client, &buffer[..len], sockets, entropy);
+        if !forwarder.stream_query(now, client, &buffer[..len], sockets, entropy) {
+            sockets.streams.dropped(relay);
+        }
     }
 }
 
@@ -861,6 +866,17 @@ fn millis() -> Millis {
 }
 
 /// Says why the program cannot start; its exit status.
+/// Says why the start stopped, where no errno tells more than the words.
+fn cannot_because(what: &[u8], word: &[u8]) -> u8 {
+    let mut line = Line::new();
+    line.text(b"dns54: ");
+    line.text(what);
+    line.text(word);
+    line.text(b"\n");
+    line.write_to(Fd::STDERR);
+    CANNOT_START
+}
+
 fn cannot(what: &[u8], word: &[u8], errno: Errno) -> u8 {
     let mut line = Line::new();
     line.text(b"dns54: ");

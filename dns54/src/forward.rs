@@ -344,6 +344,8 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
     }
 
     /// A message a client sent over a stream (TCP): it goes upstream over a stream too.
+    /// Returns whether the forwarder took it; one it drops (no query: a runt, or QR set) is
+    /// answered never, and what the caller holds for it is the caller's to free.
     pub fn stream_query(
         &mut self,
         now: Millis,
@@ -351,8 +353,8 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
         message: &[u8],
         io: &mut dyn Io<C>,
         random: &mut dyn Random,
-    ) {
-        self.admit(now, client, message, true, io, random);
+    ) -> bool {
+        self.admit(now, client, message, true, io, random)
     }
 
     fn admit(
@@ -363,19 +365,38 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
         stream: bool,
         io: &mut dyn Io<C>,
         random: &mut dyn Random,
-    ) {
+    ) -> bool {
         let question = match wire::classify_query(message) {
             Verdict::Drop => {
                 self.counters.add(Counter::DroppedRequests);
-                return;
+                return false;
             }
             Verdict::Answer(rcode) => {
                 self.counters.add(Counter::Queries);
                 self.counters.add(Counter::Local);
-                return answer_locally(message, rcode, &client, io);
+                answer_locally(message, rcode, &client, io);
+                return true;
             }
             Verdict::Forward(question) => question,
         };
+        self.forward(now, client, message, question, stream, io, random);
+        true
+    }
+
+    /// A query to answer from upstream, or locally when it cannot go there. Inlined: its one
+    /// caller is `admit`, and as a function of its own it costs the call's seven arguments.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn forward(
+        &mut self,
+        now: Millis,
+        client: C,
+        message: &[u8],
+        question: Question,
+        stream: bool,
+        io: &mut dyn Io<C>,
+        random: &mut dyn Random,
+    ) {
         self.counters.add(Counter::Queries);
         if message.len() > QUERY_CAPACITY {
             self.counters.add(Counter::Local);

@@ -219,6 +219,24 @@ impl Streams {
         }
     }
 
+    /// The forwarder dropped relay `relay`'s message (no query: it never answers one): the
+    /// relay is free again. Without this, each such frame would hold a relay for good, and
+    /// count as a query in flight that keeps its connection from ever idling out.
+    pub fn dropped(&mut self, relay: u8) {
+        let r = &mut self.relays[usize::from(relay)];
+        let index = usize::from(r.connection);
+        free(r);
+        if let Some(connection) = self.connections.get(index)
+            && connection.closing
+            && !self
+                .relays
+                .iter()
+                .any(|r| usize::from(r.connection) == index)
+        {
+            self.close_connection(index);
+        }
+    }
+
     /// Connections with a whole query waiting, while a relay is free.
     pub fn stalled(&self) -> Option<usize> {
         if !self.relays.iter().any(|r| r.phase == Phase::Free) {
