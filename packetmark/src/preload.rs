@@ -33,6 +33,8 @@ const ACTION: u32 = 3;
 const IGNORE_ERRORS: u32 = 4;
 
 static STATE: AtomicU32 = AtomicU32::new(UNREAD);
+/// Whether the process was told why its sockets fail (once: a daemon may retry in a loop).
+static TOLD_REFUSAL: AtomicU32 = AtomicU32::new(0);
 static MARK_VALUE: AtomicU32 = AtomicU32::new(0);
 /// The next `socket()` (the C library's, or another interposer's); null: use the syscall.
 static NEXT_SOCKET: AtomicPtr<c_void> = AtomicPtr::new(core::ptr::null_mut());
@@ -175,6 +177,25 @@ pub unsafe extern "C" fn socket(domain: c_int, kind: c_int, protocol: c_int) -> 
     }
     // Fail closed: the caller never sees an unmarked socket.
     drop(sys::OwnedFd::from_raw(fd));
+    if TOLD_REFUSAL.swap(1, Ordering::Relaxed) == 0 {
+        complain_refused();
+    }
     set_errno(libc::EPERM);
     -1
+}
+
+/// One line, once per process, when the kernel refuses the mark: without it a daemon whose
+/// every socket fails leaves its operator no hint.
+#[cold]
+fn complain_refused() {
+    // Nothing is left to do if stderr is closed.
+    let _ = writev(
+        Fd::STDERR,
+        &[
+            b"libpacketmark: the kernel refused LIBPACKETMARK_MARK=",
+            env(c"LIBPACKETMARK_MARK").unwrap_or_default(),
+            b" (SO_MARK needs CAP_NET_ADMIN, or CAP_NET_RAW on Linux 5.17 and later): IP \
+              sockets fail\n",
+        ],
+    );
 }

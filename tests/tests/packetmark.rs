@@ -369,16 +369,61 @@ fn many_threads_at_once_all_get_the_mark() {
 
 /// In a user namespace that does not own the network namespace, SO_MARK is refused (EPERM).
 fn run_without_capability(preloads: &str, program: &PathBuf, env: &[&str]) -> String {
+    run_without_capability_as(preloads, program, env, "inet").0
+}
+
+/// The same, asking `marktest` for `what`; its standard output and error.
+fn run_without_capability_as(
+    preloads: &str,
+    program: &PathBuf,
+    env: &[&str],
+    what: &str,
+) -> (String, String) {
     let out = output(
         Command::new("unshare")
             .args(["--user", "--map-root-user", "--", "env"])
             .arg(format!("LD_PRELOAD={preloads}"))
             .args(env)
             .arg(program)
-            .arg("inet"),
+            .arg(what),
     );
     assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A refused mark says why, once per process however many sockets fail, and names the mark
+/// and the capabilities; with `ignore` it says nothing.
+#[test]
+fn a_refused_mark_is_told_once_per_process() {
+    for program in programs() {
+        let (stdout, stderr) = run_without_capability_as(
+            &preload(X86),
+            program,
+            &["LIBPACKETMARK_MARK=0x1"],
+            "threads",
+        );
+        // Every one of the 801 sockets fails, from 17 threads.
+        assert!(
+            stdout.starts_with("sockets=800 wrong=800"),
+            "{program:?}: {stdout}"
+        );
+        assert_eq!(
+            stderr,
+            "libpacketmark: the kernel refused LIBPACKETMARK_MARK=0x1 (SO_MARK needs \
+             CAP_NET_ADMIN, or CAP_NET_RAW on Linux 5.17 and later): IP sockets fail\n",
+            "{program:?}"
+        );
+        let (_, stderr) = run_without_capability_as(
+            &preload(X86),
+            program,
+            &["LIBPACKETMARK_MARK=1", "LIBPACKETMARK_ON_ERROR=ignore"],
+            "inet",
+        );
+        assert_eq!(stderr, "", "{program:?}");
+    }
 }
 
 #[test]
