@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     request.set_oif(7);
     let object = request.object;
     let wanted = request.fields();
-    assert_eq!(compare(object, &wanted, &wanted), Found::Same);
+    assert_eq!(compare(object, false, &wanted, &wanted), Found::Same);
     let bytes = request.finish(1).to_vec();
     let sent = Message::new_checked(&bytes).expect("our own message");
     assert_eq!(sent.len(), bytes.len());

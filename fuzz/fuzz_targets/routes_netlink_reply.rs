@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(fields) = Fields::parse(message.payload()) {
             let _ = (fields.table(), fields.name(netlink::FRA_IIFNAME));
             for object in [Object::Rule, Object::Route] {
-                assert_eq!(compare(object, &fields, &fields), Found::Same);
+                assert_eq!(compare(object, false, &fields, &fields), Found::Same);
             }
         }
     }

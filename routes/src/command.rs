@@ -654,8 +654,17 @@ fn gluon_wan<'a>(p: &mut Parser<'_, 'a>, asked: Option<Family>) -> Step<Command<
         v4: asked == Some(Family::V4),
         v6: asked != Some(Family::V4),
     };
+    // One family choice per line: before the command or after the action, once.
+    let mut family_given = asked.is_some();
     loop {
-        match p.next()? {
+        let keyword = p.next()?;
+        if matches!(keyword, Keyword::Four | Keyword::Six | Keyword::FourSix) {
+            if family_given {
+                return Err(p.fail(Mistake::GivenTwice));
+            }
+            family_given = true;
+        }
+        match keyword {
             Keyword::OptionTable => {
                 wan.table = p.value()?;
                 p.table()?;
@@ -1023,6 +1032,14 @@ mod tests {
     fn the_gluon_policy_as_requests() {
         let wan = wan_of("gluon-wan up -46");
         assert_eq!(wan.families().collect::<Vec<_>>(), [Family::V6, Family::V4]);
+        // A second family choice is a mistake, not a silent override.
+        for line in [
+            "gluon-wan up -4 -6",
+            "-4 gluon-wan up -6",
+            "gluon-wan up -46 -4",
+        ] {
+            assert_eq!(message_of(line), "given twice", "{line}");
+        }
         let v4 = requests(&wan, Family::V4);
         let rule = check(&v4[0], Object::Rule, false, Family::V4);
         assert_eq!(

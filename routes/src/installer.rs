@@ -79,6 +79,11 @@ pub fn main(args: Args) -> u8 {
         match args.get(index) {
             Some(b"-4") => family = Some(Family::V4),
             Some(b"-6") => family = Some(Family::V6),
+            // Both families is gluon-wan's choice alone: a rule or route has one.
+            Some(b"-46") => {
+                CLI.usage_error(&[b"-46 goes after gluon-wan's action: routes gluon-wan up -46"]);
+                return USAGE_ERROR;
+            }
             _ => break,
         }
         index += 1;
@@ -417,7 +422,7 @@ fn check(
     let mut best = Found::Unrelated;
     kernel.dump(dump, request.family.af(), &mut |kind, payload| {
         if let (RTM_NEWRULE | RTM_NEWROUTE, Ok(found)) = (kind, Fields::parse(payload)) {
-            let found = request::compare(object, &wanted, &found);
+            let found = request::compare(object, request.delete, &wanted, &found);
             if found == Found::Same || (found == Found::Different && best == Found::Unrelated) {
                 best = found;
             }

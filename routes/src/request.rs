@@ -153,10 +153,11 @@ pub enum Found {
     Same,
 }
 
-/// Compares a `wanted` rule or route (a request's [`Fields`]) with a `found` one from a
-/// dump of the same family. What the request leaves open (a delete's type, protocol, table
-/// or action, a route's device) matches anything, as the kernel's delete does.
-pub fn compare(object: Object, wanted: &Fields<'_>, found: &Fields<'_>) -> Found {
+/// Compares a `wanted` rule or route (a request's [`Fields`]; `delete` when it deletes) with
+/// a `found` one from a dump of the same family. What the request leaves open (a delete's
+/// type, protocol, table, action or metric, a route's device) matches anything, as the
+/// kernel's delete does: a route delete without a metric removes a route of any metric.
+pub fn compare(object: Object, delete: bool, wanted: &Fields<'_>, found: &Fields<'_>) -> Found {
     let (w, f) = (&wanted.body, &found.body);
     let open_or_equal = |want: u32, have: u32| want == 0 || want == have;
     let same_key = w[0] == f[0]
@@ -173,10 +174,11 @@ pub fn compare(object: Object, wanted: &Fields<'_>, found: &Fields<'_>) -> Found
                     bytes[..len].copy_from_slice(&value[..len]);
                     bytes
                 };
+                let any_metric = delete && wanted.get(RTA_PRIORITY).is_none();
                 w[1] == f[1]
                     && wanted.table() == found.table()
                     && dst(wanted) == dst(found)
-                    && metric(wanted) == metric(found)
+                    && (any_metric || metric(wanted) == metric(found))
             }
             Object::Rule => wanted.get(RTA_PRIORITY) == found.get(RTA_PRIORITY),
         };
@@ -439,6 +441,7 @@ mod tests {
         let request = wanted(line);
         compare(
             request.object,
+            request.delete,
             &request.fields(),
             &Fields::parse(found).unwrap(),
         )
@@ -483,6 +486,27 @@ mod tests {
             &[(RTA_DST, &[192, 0, 2, 0])],
         );
         assert_eq!(compared("route del 192.0.2.0/24 table 1", &v4), Found::Same);
+        // A delete without a metric removes the route whatever its metric; an add without
+        // one means the kernel's default.
+        let metric_16 = dumped(
+            [2, 8, 0, 0, 1, 4, 0, 1, 0, 0, 0, 0],
+            &[
+                (RTA_DST, &[10, 0, 0, 0]),
+                (RTA_PRIORITY, &16u32.to_ne_bytes()),
+            ],
+        );
+        assert_eq!(
+            compared("route del 10.0.0.0/8 table 1", &metric_16),
+            Found::Same
+        );
+        assert_eq!(
+            compared("route del 10.0.0.0/8 table 1 metric 15", &metric_16),
+            Found::Unrelated
+        );
+        assert_eq!(
+            compared("route add 10.0.0.0/8 table 1", &metric_16),
+            Found::Unrelated
+        );
         assert_eq!(
             compared("route add blackhole 192.0.2.0/24 table 1 metric 0", &v4),
             Found::Different
