@@ -116,6 +116,9 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Options<'a>, UsageError<'a>> {
                         value,
                     );
                 }
+                if options.listen[..listen].contains(&Some(addr)) {
+                    return error("given twice", value);
+                }
                 let Some(slot) = options.listen.get_mut(listen) else {
                     return error("too many addresses to listen on (at most 4)", value);
                 };
@@ -131,6 +134,18 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Options<'a>, UsageError<'a>> {
                 let Some(server) = parse_server(value) else {
                     return error("not a server (ADDR, ADDR#PORT, fe80::1%IFACE)", value);
                 };
+                // A link-local address means nothing without the link it is on.
+                let octets = server.addr.octets();
+                if server.addr.family == Family::V6
+                    && octets[0] == 0xfe
+                    && octets[1] & 0xc0 == 0x80
+                    && server.interface().is_empty()
+                {
+                    return error(
+                        "a link-local server needs its interface (fe80::1%IFACE)",
+                        value,
+                    );
+                }
                 if !options.servers.push(server) {
                     return error("too many servers (at most 8)", value);
                 }
@@ -158,6 +173,13 @@ pub fn parse<'a>(args: &[&'a [u8]]) -> Result<Options<'a>, UsageError<'a>> {
                 None => return error("not a number from 1 to 150", value),
             },
         }
+    }
+    if options.forwarding.deadline < options.forwarding.timeout {
+        return error(
+            "--deadline is below --timeout: a query would be given up before its first try \
+             timed out",
+            b"",
+        );
     }
     if listen == 0 {
         options.listen[0] = parse_addr(b"127.0.0.1");
@@ -217,6 +239,24 @@ mod tests {
         assert_eq!((options.mark, options.user), (1, Some(&b"dnsmasq"[..])));
         assert_eq!(options.forwarding, Config::default());
         assert!(!options.verbose);
+    }
+
+    #[test]
+    fn repeats_unscoped_link_local_servers_and_a_short_deadline_are_refused() {
+        assert_eq!(
+            message_of("--server 127.0.0.2 --listen 127.0.0.1 --listen 127.0.0.1"),
+            "given twice"
+        );
+        assert_eq!(
+            message_of("--server fe80::1"),
+            "a link-local server needs its interface (fe80::1%IFACE)"
+        );
+        assert!(parse_line("--server fe80::1%br-wan").is_ok());
+        assert!(
+            message_of("--server 127.0.0.2 --timeout 2000 --deadline 1000")
+                .starts_with("--deadline is below --timeout")
+        );
+        assert!(parse_line("--server 127.0.0.2 --timeout 2000 --deadline 2000").is_ok());
     }
 
     #[test]

@@ -159,29 +159,26 @@ impl Cli {
                 &[self.name.as_bytes(), b" ", self.version.as_bytes(), b"\n"],
             ),
             Some((_, false)) => (Fd::STDOUT, 0, &[self.usage.as_bytes()]),
-            None if other_options_are_errors && first.first() == Some(&b'-') => (
-                Fd::STDERR,
-                2,
-                &[
-                    self.name.as_bytes(),
-                    b": unknown option '",
-                    first,
-                    b"'\n",
-                    self.usage.as_bytes(),
-                ],
-            ),
+            None if other_options_are_errors && first.first() == Some(&b'-') => {
+                self.usage_error(&[b"unknown option '", first, b"'"]);
+                return Some(2);
+            }
             _ => return None,
         };
         write_parts(fd, text);
         Some(status)
     }
 
-    /// `NAME: WHAT…`, a newline and the usage, on standard error: a usage error.
+    /// `NAME: WHAT… (NAME --help shows how to use it)` on standard error: a usage error. One
+    /// line that names the mistake; the whole usage after it would bury the line.
     pub fn usage_error(&self, what: &[&[u8]]) {
         let stderr = crate::io::Fd::STDERR;
         write_parts(stderr, &[self.name.as_bytes(), b": "]);
         write_parts(stderr, what);
-        write_parts(stderr, &[b"\n", self.usage.as_bytes()]);
+        write_parts(
+            stderr,
+            &[b" (", self.name.as_bytes(), b" --help shows the usage)\n"],
+        );
     }
 }
 

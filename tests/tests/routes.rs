@@ -246,6 +246,38 @@ fn check_reports_what_is_missing_or_different() {
     assert_eq!(state(&netns), before);
 }
 
+/// A route delete without a metric removes the route whatever its metric, so `check` of such
+/// a line reports a route of any metric there as still present; after the delete it is in
+/// sync.
+#[test]
+fn check_of_a_delete_without_a_metric_sees_a_route_of_any_metric() {
+    let netns = Netns::new();
+    for (add, del) in [
+        (
+            "route add 10.0.0.0/8 dev lo table 1 metric 16",
+            "route del 10.0.0.0/8 table 1",
+        ),
+        (
+            "route add 2001:db8::/32 dev lo table 1 metric 16",
+            "route del 2001:db8::/32 table 1",
+        ),
+    ] {
+        let add: Vec<&str> = add.split(' ').collect();
+        let del: Vec<&str> = del.split(' ').collect();
+        let check_del: Vec<&str> = ["check"].iter().chain(&del).copied().collect();
+        routes_ok(&netns, &add);
+        let check = routes(&netns, &check_del);
+        assert_eq!(check.status.code(), Some(1), "{del:?}");
+        assert!(
+            text(&check.stderr).contains("present, to be deleted"),
+            "{}",
+            text(&check.stderr)
+        );
+        routes_ok(&netns, &del);
+        assert_eq!(routes(&netns, &check_del).status.code(), Some(0), "{del:?}");
+    }
+}
+
 #[test]
 fn a_syntax_error_anywhere_changes_nothing_and_names_its_line() {
     let netns = Netns::new();
@@ -342,11 +374,25 @@ fn mistakes_are_clear_errors() {
             2,
             "routes: unknown verb: 'frobnicate'\n",
         ),
-        (&[], 2, "routes: a command is missing\nUsage: routes"),
+        (
+            &[],
+            2,
+            "routes: a command is missing (routes --help shows the usage)\n",
+        ),
+        (
+            &["-46", "gluon-wan", "up"],
+            2,
+            "routes: -46 goes after gluon-wan's action: routes gluon-wan up -46 (routes --help shows the usage)\n",
+        ),
+        (
+            &["-4", "gluon-wan", "up", "-6"],
+            2,
+            "routes: given twice: '-6'\n",
+        ),
         (
             &["-b"],
             2,
-            "routes: -b takes one FILE and nothing after it\n",
+            "routes: -b takes one FILE and nothing after it (routes --help shows the usage)\n",
         ),
         (
             &["-b", "/nonexistent/batch"],
@@ -366,6 +412,8 @@ fn mistakes_are_clear_errors() {
             "{args:?}: {}",
             text(&out.stderr)
         );
+        // One line names the mistake; the usage is for --help.
+        assert_eq!(text(&out.stderr).lines().count(), 1, "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }

@@ -73,10 +73,12 @@ pub fn parse<'a>(word: impl Fn(usize) -> Option<&'a [u8]>) -> Result<Request<'a>
         };
         if group && !value.is_empty() {
             request.group = value;
-        } else if !group && value.first() == Some(&b'/') {
+        } else if group {
+            return error("not a group name", value);
+        } else if value.first() == Some(&b'/') {
             request.preload = value;
         } else {
-            return error("not a group name or an absolute path", value);
+            return error("the preload must be an absolute path", value);
         }
     }
 }

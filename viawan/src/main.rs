@@ -41,7 +41,11 @@ fn main(args: Args) -> u8 {
     let request = match launch::parse(|index| args.get(index + 1)) {
         Ok(request) => request,
         Err(err) => {
-            CLI.usage_error(&[err.message.as_bytes(), b" '", err.word, b"'"]);
+            if err.word.is_empty() {
+                CLI.usage_error(&[err.message.as_bytes()]);
+            } else {
+                CLI.usage_error(&[err.message.as_bytes(), b" '", err.word, b"'"]);
+            }
             return 2;
         }
     };

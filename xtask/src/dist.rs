@@ -191,6 +191,15 @@ pub fn build_size_report() -> Result<PathBuf> {
 /// Runs size-report over `target/dist` with the checked-in budgets and baseline; `extra`
 /// are more of its options (`--warn-only`, `--update-baseline`, `--json` …).
 pub fn size_report(extra: &[String]) -> Result {
+    match size_report_status(extra)? {
+        0 => Ok(()),
+        status => fail(format!("size-report exited with {status}")),
+    }
+}
+
+/// Runs size-report; its exit status (0 within budget, 1 over it, 2 a usage error: see
+/// size-report/README.md).
+fn size_report_status(extra: &[String]) -> Result<u8> {
     let mut cmd = Command::new(build_size_report()?);
     cmd.arg("--budgets")
         .arg(root().join(BUDGETS))
@@ -200,11 +209,15 @@ pub fn size_report(extra: &[String]) -> Result {
         .arg(root().join(SQUASHFS_DIR))
         .args(extra)
         .arg(root().join("target/dist"));
-    run(&mut cmd)
+    let status = cmd
+        .status()
+        .map_err(|e| crate::cmd::Failure(format!("cannot run size-report: {e}")))?;
+    Ok(status.code().map_or(1, |c| c.clamp(0, 255) as u8))
 }
 
-/// `cargo xtask size [OPTIONS]`: the size report of what `dist` built last.
-pub fn size(extra: &[String]) -> Result {
+/// `cargo xtask size [OPTIONS]`: the size report of what `dist` built last; its exit status
+/// is size-report's own, so that scripts can tell a usage error (2) from a size over budget.
+pub fn size(extra: &[String]) -> Result<u8> {
     setup::for_dist()?;
-    size_report(extra)
+    size_report_status(extra)
 }

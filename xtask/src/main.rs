@@ -65,12 +65,18 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().map(String::as_str);
     let rest = args.get(1..).unwrap_or_default();
+    // One line that names the mistake; the tasks are one `cargo xtask help` away.
     let usage_error = |message: String| {
-        eprint!("xtask: {message}\n\n{USAGE}");
+        eprintln!("xtask: {message} (`cargo xtask help` lists the tasks)");
         ExitCode::from(2)
     };
     // Every task but `size` (whose options go to size-report) takes only `--verbose`, after
     // `bench`'s benchmark name.
+    // `--help` after any task shows this text, as after none (size passes it to size-report).
+    if task != Some("size") && rest.iter().any(|a| a == "--help" || a == "-h") {
+        print!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let options = match task {
         Some("size" | "fuzz" | "package") => &[][..],
         Some("real-kernel") => rest.get(1..).unwrap_or_default(),
@@ -82,8 +88,14 @@ fn main() -> ExitCode {
     }
     let result = match task {
         Some("dist") => dist::dist(),
-        Some("size") => dist::size(rest),
-        Some("package") => package::package(rest),
+        Some("size") => match dist::size(rest) {
+            Ok(status) => return ExitCode::from(status),
+            Err(failure) => Err(failure),
+        },
+        Some("package") => match package_options(rest) {
+            Ok(key) => package::package(key),
+            Err(message) => return usage_error(message),
+        },
         Some("test") => test::test(),
         Some("real-kernel") => test::real_kernel_only(rest.first().map(String::as_str)),
         Some("bench") => match rest.first().map(String::as_str) {
@@ -127,6 +139,26 @@ fn flags(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// `[--key SECRET_KEY] [--verbose]` of `cargo xtask package`.
+fn package_options(args: &[String]) -> Result<Option<&str>, String> {
+    let mut key = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--key" if key.is_none() => {
+                key = Some(
+                    args.next()
+                        .ok_or("--key takes the secret key's file")?
+                        .as_str(),
+                );
+            }
+            "--verbose" | "-v" => cmd::set_verbose(),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(key)
+}
+
 /// `[TARGET] [--seconds N] [--verbose]` of `cargo xtask fuzz`.
 fn fuzz_options(args: &[String]) -> Result<(Option<&str>, u32), String> {
     let (mut target, mut seconds) = (None, 60);
@@ -145,4 +177,22 @@ fn fuzz_options(args: &[String]) -> Result<(Option<&str>, u32), String> {
         }
     }
     Ok((target, seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::package_options;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn package_takes_a_key_once_and_nothing_else() {
+        assert_eq!(package_options(&words("")), Ok(None));
+        assert_eq!(package_options(&words("--key k.sec")), Ok(Some("k.sec")));
+        assert!(package_options(&words("--key")).is_err());
+        assert!(package_options(&words("--key a --key b")).is_err());
+        assert!(package_options(&words("--bogus")).is_err());
+    }
 }

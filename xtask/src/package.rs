@@ -5,7 +5,7 @@
 //! the `Packages` index as `scripts/ipkg-make-index.sh` writes it, gzipped, and signed with a
 //! usign-compatible key when one is given (`signify-openbsd` makes and checks them).
 
-use crate::cmd::{Result, capture, fail, root, run};
+use crate::cmd::{Result, capture, root, run};
 use crate::dist::dist_dir;
 use crate::targets::TARGETS;
 use std::fmt::Write as _;
@@ -107,7 +107,8 @@ pub const PACKAGES: &[Package] = &[
     },
     Package {
         name: "gluon-wan-firewall",
-        depends: "",
+        // The package that makes the mesh VPN's group the rules are about.
+        depends: "gluon-mesh-vpn-core",
         conflicts: "",
         conffiles: &[],
         require_user: "",
@@ -134,7 +135,8 @@ pub const PACKAGES: &[Package] = &[
     Package {
         name: "gluon-wan-packetmark",
         depends: "libc",
-        conflicts: "",
+        // Gluon's own libpacketmark installs the same file, /usr/lib/libpacketmark.so.
+        conflicts: "libpacketmark",
         conffiles: &[],
         require_user: "",
         scripts: false,
@@ -189,14 +191,13 @@ pub fn package_dir(arch: &str) -> PathBuf {
 
 /// Builds the dist files, then the packages and their index for every architecture, signed
 /// with `key` (a `signify-openbsd` secret key without a passphrase) when it is given.
-pub fn package(args: &[String]) -> Result {
-    let key = match args {
-        [] => None,
-        // Absolute, since signify runs in each package directory.
-        [flag, key] if flag == "--key" => {
+pub fn package(key: Option<&str>) -> Result {
+    // Absolute, since signify runs in each package directory.
+    let key = match key {
+        Some(key) => {
             Some(fs::canonicalize(key).map_err(|e| crate::cmd::Failure(format!("{key}: {e}")))?)
         }
-        _ => return fail("usage: cargo xtask package [--key SECRET_KEY]"),
+        None => None,
     };
     crate::dist::dist()?;
     build_packages(key.as_deref())

@@ -39,9 +39,11 @@ fn mistakes_are_named() {
     assert_eq!(message(&["--"]), "no command to run");
     assert_eq!(message(&["--mark", "2", "x"]), "unknown option");
     assert_eq!(message(&["--group"]), "a value must follow");
-    let wrong = "not a group name or an absolute path";
-    assert_eq!(message(&["--preload", "libpacketmark.so", "x"]), wrong);
-    assert_eq!(message(&["--group=", "x"]), wrong);
+    assert_eq!(
+        message(&["--preload", "libpacketmark.so", "x"]),
+        "the preload must be an absolute path"
+    );
+    assert_eq!(message(&["--group=", "x"]), "not a group name");
     assert_eq!(
         parsed(&["--preload", "lib.so", "x"]).unwrap_err().word,
         b"lib.so"
