@@ -1,8 +1,9 @@
 //! The firewall rules the packages ship (`packaging/openwrt/files/`), loaded with the real nft
 //! (firewall4) into a namespace the test makes, as root, around dns54, viawan and two dnsmasq
 //! servers: the node's resolver on 127.0.0.1:53 and ::1 (the mesh's, as on a node) and the
-//! WAN's upstream that dns54 asks. The group name the rules use, gluon-mesh-vpn, is given to
-//! /etc/group in a mount namespace of each command that needs it.
+//! WAN's upstream that dns54 asks. The rules name the mesh VPN's group by Gluon's number for
+//! it, 800; viawan takes it by name, which /etc/group gets in a mount namespace of each
+//! command that needs it.
 
 use integration_tests::{Netns, Running, Scratch, dist_dir, dnsmasq, output};
 use std::path::PathBuf;
@@ -242,4 +243,47 @@ fn nftables_send_the_vpn_groups_dns_to_port_54_and_keep_marked_packets_off_the_m
 #[test]
 fn iptables_do_the_same_for_firewall3() {
     the_rules_hold(Firewall::Iptables, "firewall-iptables");
+}
+
+/// A node without the mesh VPN's group still loads the rules, and with firewall4 the rest of
+/// its ruleset too: nft loads a ruleset in one transaction, and a table it refused (a group
+/// name it cannot look up) would leave the node with no firewall at all. The rules name the
+/// group by Gluon's number for it, 800, so nothing is looked up.
+#[test]
+fn the_rules_load_without_the_vpn_group_and_so_does_the_rest_of_the_ruleset() {
+    let group = std::fs::read_to_string("/etc/group").unwrap();
+    assert!(
+        !group.lines().any(|l| l.starts_with("gluon-mesh-vpn:")),
+        "this machine has the group: the test would prove nothing"
+    );
+    let netns = Netns::as_root();
+    let scratch = Scratch::new("firewall-no-group");
+    // firewall4: a table of its own and ours, in one file, as it includes ruleset-post.
+    let ruleset = scratch.path("ruleset.nft");
+    std::fs::write(
+        &ruleset,
+        format!(
+            "table inet fw4 {{\n\tchain output {{\n\t\ttype filter hook output priority 0; \
+             policy accept;\n\t}}\n}}\ninclude \"{}\"\n",
+            nft_rules().display()
+        ),
+    )
+    .unwrap();
+    netns.run_ok(&["nft", "-f", ruleset.to_str().unwrap()]);
+    let tables = netns.run_ok(&["nft", "list", "tables"]);
+    assert!(
+        tables.contains("table inet fw4") && tables.contains("table inet gluon_wan_tools"),
+        "{tables}"
+    );
+    // firewall3: each file through its own iptables-restore --noflush, as its includes go.
+    let files = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../packaging/openwrt/files");
+    for (restore, list, family) in [
+        ("iptables-restore", "iptables", "ipv4"),
+        ("ip6tables-restore", "ip6tables", "ipv6"),
+    ] {
+        let file = files.join(format!("usr/share/gluon-wan-tools/firewall3.{family}"));
+        netns.run_ok(&[restore, "--noflush", file.to_str().unwrap()]);
+        let listing = netns.run_ok(&[list, "-t", "nat", "-S", "gluon_wan_dns"]);
+        assert!(listing.contains("--gid-owner 800"), "{listing}");
+    }
 }

@@ -292,26 +292,19 @@ fn as_nobody_keeping(capability: &str, argv: &[&str]) -> Vec<String> {
     full
 }
 
-/// The first group ID from 800 (Gluon's `gluon-mesh-vpn=800`) that this machine's /etc/group
-/// does not use, and that group file with `gluon-mesh-vpn` added.
+/// Gluon's group ID for the mesh VPN (`gluon-mesh-vpn=800`), which the firewall rules name by
+/// number, and this machine's group file with `gluon-mesh-vpn` at that ID (the node's own:
+/// another group of this machine's with the same number does not matter there).
 fn vpn_group() -> (u32, String) {
+    const GID: u32 = 800;
     let group = std::fs::read_to_string("/etc/group").unwrap();
-    let used: Vec<u32> = group
+    let mut with_vpn: String = group
         .lines()
-        .filter_map(|l| l.split(':').nth(2)?.parse().ok())
+        .filter(|l| !l.starts_with("gluon-mesh-vpn:"))
+        .map(|l| format!("{l}\n"))
         .collect();
-    let gid = (800..).find(|g| !used.contains(g)).unwrap();
-    let with_vpn = if group.lines().any(|l| l.starts_with("gluon-mesh-vpn:")) {
-        group
-    } else {
-        format!("{group}gluon-mesh-vpn:x:{gid}:\n")
-    };
-    let gid = with_vpn
-        .lines()
-        .find_map(|l| l.strip_prefix("gluon-mesh-vpn:x:"))
-        .and_then(|rest| rest.split(':').next()?.parse().ok())
-        .unwrap();
-    (gid, with_vpn)
+    with_vpn.push_str(&format!("gluon-mesh-vpn:x:{GID}:\n"));
+    (GID, with_vpn)
 }
 
 fn dnsmasq_serving(listen: &str, answers: &[&str]) -> Vec<String> {
@@ -385,8 +378,8 @@ fn fastd_configs() -> (String, String) {
     // As Gluon configures it (the mark on its packets), but without its `group` line: fastd
     // switches to that group itself only after its resolver thread has started, and whether
     // the first look-up's socket is made before or after the switch is a race (lost on
-    // nodes, where GLUON.md saw the look-up fail; won here, with Debian's glibc fastd). With
-    // the line, this test passed with fastd started outside the group too (tried), so it
+    // Gluon nodes, where the look-up has been seen to fail; won here, with Debian's glibc
+    // fastd). With the line, this test passed with fastd started outside the group too (tried), so it
     // could not tell whether the start set the group; without it, only the start can.
     let node = format!(
         "log level verbose;\ninterface \"mesh-vpn\";\nmode tap;\nmethod \"null\";\n\

@@ -197,12 +197,15 @@ fn every_package_unpacks_as_opkg_reads_it_and_installs_the_shipped_files() {
                 (name == "gluon-wan-dns54").then_some("gluon-wan-dns54:gluon-wan-dns54")
             );
             // gluon-wan-dns54 installs gluon-wan-dnsmasq's configuration, kept as the user
-            // left it; the two cannot be installed together.
+            // left it, and gluon-wan-packetmark the file of Gluon's libpacketmark: neither
+            // pair can be installed together.
             let dns54 = name == "gluon-wan-dns54";
-            assert_eq!(
-                control.get("Conflicts").map(String::as_str),
-                dns54.then_some("gluon-wan-dnsmasq")
-            );
+            let conflicts = match name {
+                "gluon-wan-dns54" => Some("gluon-wan-dnsmasq"),
+                "gluon-wan-packetmark" => Some("libpacketmark"),
+                _ => None,
+            };
+            assert_eq!(control.get("Conflicts").map(String::as_str), conflicts);
             let conffiles = control_listing
                 .lines()
                 .any(|l| l.starts_with("-rw-r--r-- 0/0") && l.ends_with(" ./conffiles"));
