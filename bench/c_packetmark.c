@@ -1,5 +1,5 @@
 /* The peer for `cargo xtask bench packetmark`: a preload that behaves like Gluon's C
- * libpacketmark as ../shared/GLUON.md describes it (written for this benchmark, not copied):
+ * libpacketmark behaves (written for this benchmark from that behaviour, not copied):
  * the mark from atoi() in a constructor, the real socket() from dlsym(RTLD_NEXT) without a
  * check, and setsockopt(SO_MARK) on every successful socket of every family, its result
  * ignored and errno restored. */

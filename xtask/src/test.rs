@@ -511,7 +511,7 @@ fn clippy_cross(target: &Target) -> Result {
 
 /// The ordinary `cargo test` of the crates where byte order, word size and the syscall layer
 /// bite, built for `target` against a musl made from Debian's source and run by its qemu on
-/// the family's weakest CPU (PLATFORM.md's recipe):
+/// the family's weakest CPU:
 /// - std is built from source without its backtrace feature (`-Z build-std-features=`);
 /// - `panic=abort` tests run each test in a child process (binfmt_misc execs it through the
 ///   same qemu, and `QEMU_CPU` gives it the same CPU);
