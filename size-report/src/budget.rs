@@ -202,14 +202,14 @@ mod tests {
         // then, so that they cannot grow unseen.
         let ceilings = [
             ("libpacketmark.so", 3072),
-            ("routes", 26_880),
-            ("dns54", 36_032),
-            ("viawan", 6720),
+            ("routes", 27_200),
+            ("dns54", 36_800),
+            ("viawan", 6976),
         ];
         let said = include_str!("../budgets.txt");
-        assert!(said.contains("routes ships at 26,808 B"));
-        assert!(said.contains("dns54 ships at 35,912 B"));
-        assert!(said.contains("viawan ships at 6,664 B"));
+        assert!(said.contains("routes ships at 27,128 B"));
+        assert!(said.contains("dns54 ships at 36,728 B"));
+        assert!(said.contains("viawan ships at 6,936 B"));
         let budgets = parse_budgets(include_str!("../budgets.txt")).unwrap();
         for (file, ceiling) in ceilings {
             let budget = budgets
