@@ -204,12 +204,12 @@ mod tests {
             ("libpacketmark.so", 3072),
             ("routes", 27_200),
             ("dns54", 36_800),
-            ("viawan", 6976),
+            ("viawan", 8704),
         ];
         let said = include_str!("../budgets.txt");
         assert!(said.contains("routes ships at 27,128 B"));
         assert!(said.contains("dns54 ships at 36,728 B"));
-        assert!(said.contains("viawan ships at 6,936 B"));
+        assert!(said.contains("viawan ships at 8,664 B"));
         let budgets = parse_budgets(include_str!("../budgets.txt")).unwrap();
         for (file, ceiling) in ceilings {
             let budget = budgets

@@ -2,8 +2,8 @@
  * many IPv4 sockets from many threads at once, and prints what it sees:
  *   fd=ok|-1 errno=N mark=N leaked=N [nonblock=N cloexec=N]
  * argv[1] is "inet", "inet6", "unix", "flags" (IPv4 with SOCK_NONBLOCK | SOCK_CLOEXEC, whose
- * flags are printed), "noflags" (plain IPv4, flags printed), or anything else for an unknown
- * family. errno is set to 4321 before the call, so an untouched errno prints as 4321.
+ * flags are printed), "noflags" (plain IPv4, flags printed), "gid" (prints only "gid=N", the
+ * process's group), or anything else for an unknown family. errno is set to 4321 before the call, so an untouched errno prints as 4321.
  * leaked counts the descriptors the call left open besides the one it returned. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -84,6 +84,10 @@ static void *make_sockets(void *arg)
 int main(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "inet";
+    if (strcmp(what, "gid") == 0) {
+        printf("gid=%u\n", (unsigned)getgid());
+        return 0;
+    }
     if (strcmp(what, "threads") == 0) {
         int fd = socket(AF_INET, SOCK_DGRAM, 0);
         first_mark = fd >= 0 ? mark_of(fd) : 0;

@@ -43,7 +43,7 @@
 #define RUNS 5
 /* The checks below, counted by hand: GWT-PLAN tells the host how many to expect, so that a
  * guest that dies half-way leaves the rest counted as not run. */
-#define PLAN 32
+#define PLAN 34
 
 static const char *const preload_env = "LD_PRELOAD=/usr/lib/libpacketmark.so";
 static int checks_done;
@@ -334,11 +334,23 @@ static void viawan_checks(void)
     if (!check(r.status == 0 && strstr(r.out, "fd=ok errno=4321 mark=1 leaked=0"),
                "viawan: the command's socket carries mark 1", "status %d", r.status))
         info_lines("viawan", r.out);
-    char *group[] = {"/usr/sbin/viawan", "--group", "gluon-mesh-vpn", "/bin/busybox", "id", "-g",
-                     NULL};
+    char *group[] = {"/usr/sbin/viawan", "--group", "gluon-mesh-vpn", "marktest", "gid", NULL};
     run_as(&r, group, env, -1, -1, 20);
-    if (!check(r.status == 0 && strcmp(r.out, "800\n") == 0,
+    if (!check(r.status == 0 && strcmp(r.out, "gid=800\n") == 0,
                "viawan: the command runs in the group", "status %d", r.status))
+        info_lines("viawan", r.out);
+    /* What the preload cannot reach is not run: its sockets would go unmarked. */
+    char *static_command[] = {"/usr/sbin/viawan", "--group", "gluon-mesh-vpn", "/bin/busybox",
+                              "id", NULL};
+    run_as(&r, static_command, env, -1, -1, 20);
+    if (!check(r.status == 126 && strstr(r.out, "statically linked"),
+               "viawan: a static command is refused (126)", "status %d", r.status))
+        info_lines("viawan", r.out);
+    char *no_preload[] = {"/usr/sbin/viawan", "--preload", "/usr/lib/no-such-preload.so",
+                          "marktest", "inet", NULL};
+    run_as(&r, no_preload, env, -1, -1, 20);
+    if (!check(r.status == 125 && !strstr(r.out, "fd="),
+               "viawan: a missing preload is refused (125)", "status %d", r.status))
         info_lines("viawan", r.out);
 }
 

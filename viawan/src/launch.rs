@@ -155,5 +155,86 @@ pub fn candidate(directory: &[u8], name: &[u8], out: &mut [u8]) -> Option<usize>
     Some(len)
 }
 
+/// The ELF identity of the files viawan accepts, as their first six bytes say it: the magic,
+/// and this machine's class and byte order. Only a file of this machine can be a preload
+/// for it or a program it runs, so every other field is read in this machine's own order.
+pub const ELF_IDENT: [u8; 6] = [
+    0x7f,
+    b'E',
+    b'L',
+    b'F',
+    if cfg!(target_pointer_width = "64") {
+        2
+    } else {
+        1
+    },
+    if cfg!(target_endian = "big") { 2 } else { 1 },
+];
+
+#[cfg(target_arch = "aarch64")]
+pub const ELF_MACHINE: u16 = sys::libc::EM_AARCH64;
+#[cfg(target_arch = "arm")]
+pub const ELF_MACHINE: u16 = sys::libc::EM_ARM;
+#[cfg(target_arch = "mips")]
+pub const ELF_MACHINE: u16 = sys::libc::EM_MIPS;
+#[cfg(target_arch = "powerpc")]
+pub const ELF_MACHINE: u16 = sys::libc::EM_PPC;
+#[cfg(target_arch = "x86")]
+pub const ELF_MACHINE: u16 = sys::libc::EM_386;
+#[cfg(target_arch = "x86_64")]
+pub const ELF_MACHINE: u16 = sys::libc::EM_X86_64;
+
+/// How many bytes of a file [`image`] wants: the ELF header and the program headers behind
+/// it, which is where every linker puts them.
+pub const HEAD: usize = 2048;
+
+/// What a file is to the preload, from its first bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Image {
+    /// An ELF file of this machine: whether it is a shared object (`ET_DYN`), and whether it
+    /// asks for a dynamic loader (`PT_INTERP`), the only way a preload gets into a program.
+    Elf { shared: bool, loader: bool },
+    /// An ELF file of another machine (or one too short to read).
+    Foreign,
+    /// Anything else: a script, say, which the kernel hands to its interpreter.
+    Other,
+}
+
+/// Reads the first bytes of a file (up to [`HEAD`]) as this machine would run it.
+pub fn image(head: &[u8]) -> Image {
+    if !head.starts_with(&ELF_IDENT[..4]) {
+        return Image::Other;
+    }
+    const WORD: usize = core::mem::size_of::<usize>();
+    let half = |at: usize| Some(u16::from_ne_bytes(head.get(at..at + 2)?.try_into().ok()?));
+    let word = |at: usize| {
+        Some(usize::from_ne_bytes(
+            head.get(at..at + WORD)?.try_into().ok()?,
+        ))
+    };
+    // Where the program header table's offset, entry size and count are: ELF64 or ELF32.
+    let (offset_at, size_at) = if WORD == 8 { (32, 54) } else { (28, 42) };
+    let fields = (half(16), word(offset_at), half(size_at), half(size_at + 2));
+    let (true, Some(ELF_MACHINE), (Some(kind), Some(offset), Some(size), Some(count))) =
+        (head.starts_with(&ELF_IDENT), half(18), fields)
+    else {
+        return Image::Foreign;
+    };
+    let (size, count) = (usize::from(size), usize::from(count));
+    // Program headers past what was read: the file cannot be told apart.
+    let end = size.checked_mul(count).and_then(|t| t.checked_add(offset));
+    if end.is_none_or(|end| end > head.len()) {
+        return Image::Foreign;
+    }
+    let loader = (0..count).any(|index| {
+        let at = offset + index * size;
+        head.get(at..at + 4) == Some(&sys::libc::PT_INTERP.to_ne_bytes()[..])
+    });
+    Image::Elf {
+        shared: kind == sys::libc::ET_DYN,
+        loader,
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -9,7 +9,7 @@ use sys::process::{CStrings, execve};
 use sys::rt::{Args, Cli};
 use sys::text::has_byte;
 use sys::{Errno, fs, user};
-use viawan::launch::{self, Entry};
+use viawan::launch::{self, Entry, Image};
 
 const CLI: Cli = Cli {
     name: "viawan",
@@ -49,6 +49,9 @@ fn main(args: Args) -> u8 {
             return 2;
         }
     };
+    if let Err(status) = check_preload(request.preload) {
+        return status;
+    }
     if let Err(status) = take_group(request.group) {
         return status;
     }
@@ -84,6 +87,9 @@ fn main(args: Args) -> u8 {
         return fail(b"too many arguments or environment variables", b"", None);
     };
     if has_byte(name, b'/') {
+        if let Err(status) = reached_by_preload(name, command) {
+            return status;
+        }
         let errno = execve(command, &arguments, &environment);
         return cannot_run(name, errno);
     }
@@ -98,6 +104,9 @@ fn main(args: Args) -> u8 {
         let Some(path) = path else {
             continue;
         };
+        if let Err(status) = reached_by_preload(name, path) {
+            return status;
+        }
         match execve(path, &arguments, &environment) {
             Errno::ENOENT | Errno::ENOTDIR => {}
             Errno::EACCES => found = Errno::EACCES,
@@ -105,6 +114,48 @@ fn main(args: Args) -> u8 {
         }
     }
     cannot_run(name, found)
+}
+
+/// Goes on only with a preload that a loader of this machine can load: a missing or foreign
+/// one is skipped (glibc warns, musl says nothing) and the command would run with every
+/// socket unmarked, its packets free to leave by the mesh.
+#[inline(never)]
+fn check_preload(preload: &[u8]) -> Result<(), u8> {
+    let mut space = [0u8; MAX_TEXT + 1];
+    let mut head = [0u8; launch::HEAD];
+    let len = fs::path(preload, &mut space)
+        .and_then(|path| fs::read_to(path, &mut head))
+        .map_err(|errno| fail(b"cannot read the preload ", preload, Some(errno)))?;
+    match launch::image(&head[..len]) {
+        Image::Elf {
+            shared: true,
+            loader: false,
+        } => Ok(()),
+        _ => Err(fail(
+            preload,
+            b": not a shared object for this machine: no socket would be marked",
+            None,
+        )),
+    }
+}
+
+/// Goes on only with a program the preload reaches: an ELF program of this machine that asks
+/// for a dynamic loader. A static program (or one of another machine, which an emulator
+/// would run) would make its sockets unmarked. What is no ELF file (a script: on OpenWrt its
+/// shell is a dynamic program) or cannot be read is left to `execve` to run or refuse.
+#[inline(never)]
+fn reached_by_preload(name: &[u8], path: &core::ffi::CStr) -> Result<(), u8> {
+    let mut head = [0u8; launch::HEAD];
+    let Ok(len) = fs::read_to(path, &mut head) else {
+        return Ok(());
+    };
+    let why: &[u8] = match launch::image(&head[..len]) {
+        Image::Elf { loader: false, .. } => b": statically linked: the preload cannot reach it",
+        Image::Foreign => b": not a program for this machine: the preload cannot reach it",
+        _ => return Ok(()),
+    };
+    fail(name, why, None);
+    Err(CANNOT_RUN)
 }
 
 /// Makes `group` (a name in /etc/group, or a number) the primary group; a status if not.
@@ -136,6 +187,7 @@ fn fail(what: &[u8], word: &[u8], errno: Option<Errno>) -> u8 {
         Some(Errno::EPERM) => b": operation not permitted (needs root)",
         Some(Errno::EACCES) => b": permission denied",
         Some(Errno::ENOEXEC) => b": not an executable",
+        Some(Errno::ENOENT) => b": no such file",
         Some(_) => b": error",
     };
     // Nothing is left to do if standard error is gone.

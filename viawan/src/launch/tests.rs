@@ -1,5 +1,7 @@
 extern crate std;
 use super::*;
+use std::vec;
+use std::vec::Vec;
 
 fn parsed(words: &[&'static str]) -> Result<Request<'static>, UsageError<'static>> {
     parse(|index| words.get(index).map(|w| w.as_bytes()))
@@ -101,4 +103,64 @@ fn a_candidate_path_is_whole_or_none() {
     let len = candidate(b"", b"fastd", &mut out).unwrap();
     assert_eq!(&out[..len], b"./fastd");
     assert_eq!(candidate(b"/usr/local/bin", b"fastd", &mut out), None);
+}
+
+/// The first bytes of an ELF file of this machine: its header, then two program headers (a
+/// load and, for a program with a loader, `PT_INTERP`), in this machine's byte order.
+fn elf(kind: u16, interp: bool) -> Vec<u8> {
+    const WORD: usize = core::mem::size_of::<usize>();
+    let (offset, entry): (usize, usize) = if WORD == 8 { (64, 56) } else { (52, 32) };
+    let (offset_at, size_at) = if WORD == 8 { (32, 54) } else { (28, 42) };
+    let mut head = vec![0u8; offset + 2 * entry];
+    head[..6].copy_from_slice(&ELF_IDENT);
+    head[16..18].copy_from_slice(&kind.to_ne_bytes());
+    head[18..20].copy_from_slice(&ELF_MACHINE.to_ne_bytes());
+    head[offset_at..offset_at + WORD].copy_from_slice(&offset.to_ne_bytes());
+    head[size_at..size_at + 2].copy_from_slice(&(entry as u16).to_ne_bytes());
+    head[size_at + 2..size_at + 4].copy_from_slice(&2u16.to_ne_bytes());
+    head[offset..offset + 4].copy_from_slice(&1u32.to_ne_bytes());
+    let second: u32 = if interp { 3 } else { 1 };
+    head[offset + entry..offset + entry + 4].copy_from_slice(&second.to_ne_bytes());
+    head
+}
+
+#[test]
+fn elf_files_are_told_apart_by_kind_and_loader() {
+    let elf_file = |shared, loader| Image::Elf { shared, loader };
+    let dynamic = elf(2, true);
+    assert_eq!(image(&dynamic), elf_file(false, true));
+    assert_eq!(image(&elf(3, true)), elf_file(true, true), "a PIE program");
+    assert_eq!(
+        image(&elf(2, false)),
+        elf_file(false, false),
+        "a static program"
+    );
+    assert_eq!(
+        image(&elf(3, false)),
+        elf_file(true, false),
+        "a shared object"
+    );
+    // Cut inside its program headers: it cannot be told.
+    assert_eq!(image(&dynamic[..dynamic.len() - 4]), Image::Foreign);
+}
+
+#[test]
+fn another_machines_files_are_foreign() {
+    let mut other_class = elf(2, true);
+    other_class[4] = 3 - other_class[4];
+    let mut other_order = elf(2, true);
+    other_order[5] = 3 - other_order[5];
+    let mut other_architecture = elf(2, true);
+    other_architecture[18..20].copy_from_slice(&(ELF_MACHINE ^ 1).to_ne_bytes());
+    for head in [other_class, other_order, other_architecture] {
+        assert_eq!(image(&head), Image::Foreign);
+    }
+}
+
+#[test]
+fn scripts_and_the_rest_are_other() {
+    assert_eq!(image(b"#!/bin/sh\necho"), Image::Other);
+    assert_eq!(image(&[0xff; 64]), Image::Other);
+    assert_eq!(image(b""), Image::Other);
+    assert_eq!(image(b"\x7fELF"), Image::Foreign);
 }
