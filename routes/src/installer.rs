@@ -182,7 +182,7 @@ fn run(source: &Source<'_>, name: &[u8], family: Option<Family>, mode: Mode) -> 
             return Err(USAGE_ERROR);
         };
         let carried_out = match command {
-            Command::Request => execute(&mut kernel, &mut request, mode, place),
+            Command::Request => execute(&mut kernel, &mut request, mode, place, words),
             Command::GluonWan(wan) => gluon_wan(&mut kernel, &wan, mode, place),
         };
         match carried_out {
@@ -217,7 +217,6 @@ fn run(source: &Source<'_>, name: &[u8], family: Option<Family>, mode: Mode) -> 
 struct Place<'a> {
     file: &'a [u8],
     line: u32,
-    text: &'a [u8],
 }
 
 /// What [`for_each_command`] calls for each command: where it stands (for a batch) and its
@@ -235,7 +234,6 @@ fn for_each_command(source: &Source<'_>, name: &[u8], visit: &mut Visit<'_>) -> 
         let place = Place {
             file: name,
             line: number,
-            text,
         };
         let mut words = [&b""[..]; MAX_WORDS];
         match batch::split(text, &mut words) {
@@ -328,7 +326,7 @@ fn gluon_wan(
             if command::parse(&words[..len], Some(family), &mut request).is_err() {
                 return Err(());
             }
-            in_sync &= execute(kernel, &mut request, mode, place)?;
+            in_sync &= execute(kernel, &mut request, mode, place, &words[..len])?;
         }
         if family == Family::V4 && wan.action == GluonAction::Up && mode == Mode::Apply {
             warn_if_table_is_empty(kernel, wan.table);
@@ -337,19 +335,20 @@ fn gluon_wan(
     Ok(in_sync)
 }
 
-/// Applies or checks one request; says what the kernel refused. `Ok(in_sync)`: done, and for
-/// a check whether everything was as asked.
+/// Applies or checks one request (`words`, as `ip` would be told it); says what the kernel
+/// refused. `Ok(in_sync)`: done, and for a check whether everything was as asked.
 fn execute(
     kernel: &mut Kernel,
     request: &mut Request<'_>,
     mode: Mode,
     place: Option<Place<'_>>,
+    words: &[&[u8]],
 ) -> Result<bool, ()> {
     let done = match mode {
         Mode::Apply => apply(kernel, request).map(|()| true),
-        Mode::Check => check(kernel, request, place),
+        Mode::Check => check(kernel, request, place, words),
     };
-    done.map_err(|errno| refused(place, request, errno, kernel.refusal_text()))
+    done.map_err(|errno| refused(place, request, words, errno, kernel.refusal_text()))
 }
 
 /// Marked IPv4 traffic only reaches the WAN if the WAN's IPv4 routes live in the table
@@ -408,6 +407,7 @@ fn check(
     kernel: &mut Kernel,
     request: &mut Request<'_>,
     place: Option<Place<'_>>,
+    words: &[&[u8]],
 ) -> Result<bool, Errno> {
     // Without its device the route cannot be there: index 0 matches no route.
     if !request.dev.is_empty() {
@@ -423,15 +423,16 @@ fn check(
     kernel.dump(dump, request.family.af(), &mut |kind, payload| {
         if let (RTM_NEWRULE | RTM_NEWROUTE, Ok(found)) = (kind, Fields::parse(payload)) {
             let found = request::compare(object, request.delete, &wanted, &found);
-            if found == Found::Same || (found == Found::Different && best == Found::Unrelated) {
+            let different = matches!(found, Found::Different(_));
+            if found == Found::Same || (different && best == Found::Unrelated) {
                 best = found;
             }
         }
     })?;
     let verdict: Option<&[u8]> = match (request.delete, best) {
-        (false, Found::Same) | (true, Found::Unrelated | Found::Different) => None,
+        (false, Found::Same) | (true, Found::Unrelated | Found::Different(_)) => None,
         (false, Found::Unrelated) => Some(b"missing"),
-        (false, Found::Different) => Some(b"different"),
+        (false, Found::Different(_)) => Some(b"different"),
         (true, Found::Same) => Some(b"present, to be deleted"),
     };
     if let Some(verdict) = verdict {
@@ -439,8 +440,20 @@ fn check(
         line.text(b"routes: ");
         line.place(place);
         line.text(verdict);
+        if let (false, Found::Different(differences)) = (request.delete, best) {
+            // What the kernel holds at that place has other values for these words.
+            let mut separator: &[u8] = b" (";
+            for (bit, word) in request::DIFFERENCES.iter().enumerate() {
+                if differences & 1 << bit != 0 {
+                    line.text(separator);
+                    line.text(word);
+                    separator = b", ";
+                }
+            }
+            line.text(b")");
+        }
         line.text(b": ");
-        line.describe(request, place);
+        line.describe(request, words);
         line.text(b"\n");
         line.say();
     }
@@ -448,11 +461,17 @@ fn check(
 }
 
 /// Says why the kernel refused `request`, with the kernel's own `text` if it gave one.
-fn refused(place: Option<Place<'_>>, request: &Request<'_>, errno: Errno, text: &[u8]) {
+fn refused(
+    place: Option<Place<'_>>,
+    request: &Request<'_>,
+    words: &[&[u8]],
+    errno: Errno,
+    text: &[u8],
+) {
     let mut line = Line::new();
     line.text(b"routes: ");
     line.place(place);
-    line.describe(request, place);
+    line.describe(request, words);
     line.text(b": ");
     let is_rule = request.object == Object::Rule;
     if errno == Errno::ENODEV && !request.dev.is_empty() {
@@ -542,7 +561,7 @@ fn say(parts: &[&[u8]]) {
 /// What routes adds to a message line: where a batch line stands, what a request is.
 trait Describe {
     fn place(&mut self, place: Option<Place<'_>>);
-    fn describe(&mut self, request: &Request<'_>, place: Option<Place<'_>>);
+    fn describe(&mut self, request: &Request<'_>, words: &[&[u8]]);
     fn say(&self);
 }
 
@@ -557,15 +576,16 @@ impl Describe for Line {
         }
     }
 
-    /// The command in words: the batch line as written, else what the request is; then its
-    /// family (one `gluon-wan` line makes requests for each).
-    fn describe(&mut self, request: &Request<'_>, place: Option<Place<'_>>) {
-        let what: &[u8] = match request.object {
-            Object::Rule => b"the rule",
-            Object::Route => b"the route",
-        };
+    /// The request in `ip`'s words, as the line gave them or the `gluon-wan` preset made
+    /// them; then its family (one `gluon-wan` line makes requests for each).
+    fn describe(&mut self, request: &Request<'_>, words: &[&[u8]]) {
         self.text(b"`");
-        self.text(place.map_or(what, |place| trim(place.text)));
+        for (index, word) in words.iter().enumerate() {
+            if index > 0 {
+                self.text(b" ");
+            }
+            self.text(word);
+        }
         self.text(if request.family == Family::V6 {
             b"` (IPv6)"
         } else {
@@ -576,16 +596,4 @@ impl Describe for Line {
     fn say(&self) {
         self.write_to(Fd::STDERR);
     }
-}
-
-fn trim(text: &[u8]) -> &[u8] {
-    let start = text
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(text.len());
-    let end = text
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &text[start..end]
 }

@@ -148,10 +148,23 @@ pub enum Found {
     /// Another rule or route altogether.
     Unrelated,
     /// The same place (for a route: destination, table and metric; for a rule: priority),
-    /// but something else differs.
-    Different,
+    /// but what the bits of [`DIFFERENCES`] name differs.
+    Different(u8),
     Same,
 }
+
+/// What can differ between a rule or route and the one asked for, as `ip` names it: a bit
+/// of [`Found::Different`] each. Routes use the first four, rules the rest.
+pub const DIFFERENCES: [&[u8]; 8] = [
+    b"type",
+    b"proto",
+    b"via",
+    b"dev",
+    b"from or to",
+    b"fwmark",
+    b"iif or oif",
+    b"lookup",
+];
 
 /// Compares a `wanted` rule or route (a request's [`Fields`]; `delete` when it deletes) with
 /// a `found` one from a dump of the same family. What the request leaves open (a delete's
@@ -185,14 +198,18 @@ pub fn compare(object: Object, delete: bool, wanted: &Fields<'_>, found: &Fields
     if !same_key {
         return Found::Unrelated;
     }
-    let same = match object {
+    let differs = |same: bool, bit: u8| if same { 0 } else { 1u8 << bit };
+    let differences = match object {
         Object::Route => {
-            open_or_equal(w[7].into(), f[7].into())
-                && open_or_equal(w[5].into(), f[5].into())
-                && wanted.get(RTA_GATEWAY) == found.get(RTA_GATEWAY)
-                && wanted
-                    .get(RTA_OIF)
-                    .is_none_or(|oif| Some(oif) == found.get(RTA_OIF))
+            differs(open_or_equal(w[7].into(), f[7].into()), 0)
+                | differs(open_or_equal(w[5].into(), f[5].into()), 1)
+                | differs(wanted.get(RTA_GATEWAY) == found.get(RTA_GATEWAY), 2)
+                | differs(
+                    wanted
+                        .get(RTA_OIF)
+                        .is_none_or(|oif| Some(oif) == found.get(RTA_OIF)),
+                    3,
+                )
         }
         Object::Rule => {
             // A mark without a mask has the kernel's mask, all ones.
@@ -204,18 +221,30 @@ pub fn compare(object: Object, delete: bool, wanted: &Fields<'_>, found: &Fields
             let invert = |body: &[u8; BODY_LEN]| {
                 netlink::u32_at(body, 8).unwrap_or_default() & FIB_RULE_INVERT
             };
-            w[1..3] == f[1..3]
-                && wanted.get(FRA_SRC) == found.get(FRA_SRC)
-                && wanted.get(RTA_DST) == found.get(RTA_DST)
-                && mark(wanted) == mark(found)
-                && wanted.name(FRA_IIFNAME) == found.name(FRA_IIFNAME)
-                && wanted.name(FRA_OIFNAME) == found.name(FRA_OIFNAME)
-                && open_or_equal(wanted.table(), found.table())
-                && open_or_equal(w[7].into(), f[7].into())
-                && invert(w) == invert(f)
+            differs(
+                w[1..3] == f[1..3]
+                    && wanted.get(FRA_SRC) == found.get(FRA_SRC)
+                    && wanted.get(RTA_DST) == found.get(RTA_DST)
+                    && invert(w) == invert(f),
+                4,
+            ) | differs(mark(wanted) == mark(found), 5)
+                | differs(
+                    wanted.name(FRA_IIFNAME) == found.name(FRA_IIFNAME)
+                        && wanted.name(FRA_OIFNAME) == found.name(FRA_OIFNAME),
+                    6,
+                )
+                | differs(
+                    open_or_equal(wanted.table(), found.table())
+                        && open_or_equal(w[7].into(), f[7].into()),
+                    7,
+                )
         }
     };
-    if same { Found::Same } else { Found::Different }
+    if differences == 0 {
+        Found::Same
+    } else {
+        Found::Different(differences)
+    }
 }
 
 #[cfg(test)]
@@ -459,7 +488,8 @@ mod tests {
         let mut blackhole = body;
         blackhole[7] = 6;
         let blackhole = dumped(blackhole, &[(RTA_PRIORITY, &metric), (RTA_OIF, &oif)]);
-        assert_eq!(compared(line, &blackhole), Found::Different);
+        // Another type at the same place: what differs is named.
+        assert_eq!(compared(line, &blackhole), Found::Different(1 << 0));
         let other_metric = dumped(body, &[(RTA_PRIORITY, &1024u32.to_ne_bytes())]);
         assert_eq!(compared(line, &other_metric), Found::Unrelated);
         let mut main = body;
@@ -509,7 +539,7 @@ mod tests {
         );
         assert_eq!(
             compared("route add blackhole 192.0.2.0/24 table 1 metric 0", &v4),
-            Found::Different
+            Found::Different(1 << 1)
         );
         assert_eq!(
             compared(
@@ -518,6 +548,12 @@ mod tests {
             ),
             Found::Same
         );
+    }
+
+    #[test]
+    fn every_difference_has_its_word() {
+        assert_eq!(DIFFERENCES[0], b"type");
+        assert_eq!(DIFFERENCES[7], b"lookup");
     }
 
     #[test]
@@ -540,7 +576,10 @@ mod tests {
         assert_eq!(compared(line, &rule(body, &one)), Found::Same);
         let mut table_2 = body;
         table_2[4] = 2;
-        assert_eq!(compared(line, &rule(table_2, &one)), Found::Different);
+        assert_eq!(
+            compared(line, &rule(table_2, &one)),
+            Found::Different(1 << 7)
+        );
         // A delete that names no table matches a rule in any table, as the kernel's does.
         assert_eq!(
             compared("-6 rule del fwmark 1 pref 1", &rule(table_2, &one)),
@@ -548,7 +587,10 @@ mod tests {
         );
         let mut inverted = body;
         inverted[8..12].copy_from_slice(&FIB_RULE_INVERT.to_ne_bytes());
-        assert_eq!(compared(line, &rule(inverted, &one)), Found::Different);
+        assert_eq!(
+            compared(line, &rule(inverted, &one)),
+            Found::Different(1 << 4)
+        );
         assert_eq!(
             compared(line, &rule(body, &2u32.to_ne_bytes())),
             Found::Unrelated
@@ -567,7 +609,7 @@ mod tests {
         );
         assert_eq!(
             compared("rule add iif mesh lookup 1 pref 1", &named),
-            Found::Different
+            Found::Different(1 << 6)
         );
     }
 }

@@ -93,7 +93,8 @@ fn gluon_wan_up_makes_what_ip_makes_and_down_removes_exactly_that() {
     assert_eq!(check.status.code(), Some(1));
     assert_eq!(
         text(&check.stderr),
-        "routes: missing: `the rule` (IPv6)\nroutes: missing: `the route` (IPv6)\n"
+        "routes: missing: `rule add fwmark 0x1/0x1 lookup 1 pref 1` (IPv6)\n\
+         routes: missing: `route replace unreachable default table 1 metric 65535 dev lo` (IPv6)\n"
     );
 }
 
@@ -235,7 +236,11 @@ fn check_reports_what_is_missing_or_different() {
     let check = routes(&netns, &["check", "-b", path]);
     assert_eq!(check.status.code(), Some(1));
     let said = text(&check.stderr);
-    assert!(said.contains(&format!("{path}:4: different: ")), "{said}");
+    // What differs is named, in `ip`'s words.
+    assert!(
+        said.contains(&format!("{path}:4: different (type): ")),
+        "{said}"
+    );
     assert!(
         said.contains(&format!("{path}:5: present, to be deleted: ")),
         "{said}"
@@ -352,12 +357,12 @@ fn mistakes_are_clear_errors() {
         (
             &["route", "add", "192.0.2.0/24", "dev", "nosuch"][..],
             3,
-            "routes: `the route` (IPv4): dev nosuch: no such device\n",
+            "routes: `route add 192.0.2.0/24 dev nosuch` (IPv4): dev nosuch: no such device\n",
         ),
         (
             &["route", "add", "192.0.2.0/24", "via", "10.9.9.9"],
             3,
-            "routes: `the route` (IPv4): network unreachable: the gateway is not on a link of the device",
+            "routes: `route add 192.0.2.0/24 via 10.9.9.9` (IPv4): network unreachable: the gateway is not on a link of the device",
         ),
         (
             &["route", "add", "10.0.0.0/33"],
@@ -438,7 +443,8 @@ fn the_kernels_own_words_are_shown() {
     );
     assert_eq!(out.status.code(), Some(3));
     let said = text(&out.stderr);
-    let ours = "routes: `the route` (IPv4): invalid argument (kernel: ";
+    let ours =
+        "routes: `route add unreachable default dev lo table 5` (IPv4): invalid argument (kernel: ";
     assert!(said.starts_with(ours), "{said}");
     assert!(
         said.len() > ours.len() + 3 && said.ends_with(")\n"),
@@ -462,7 +468,8 @@ fn without_permission_the_kernel_refuses_and_says_why() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stderr),
-        "routes: `the rule` (IPv6): operation not permitted: needs CAP_NET_ADMIN\n"
+        "routes: `rule add fwmark 0x1/0x1 lookup 1 pref 1` (IPv6): operation not permitted: needs \
+         CAP_NET_ADMIN\n"
     );
 }
 
@@ -607,7 +614,7 @@ fn the_mips_build_under_qemu_manages_routes_and_fails_clearly_on_rules() {
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(
         text(&out.stderr),
-        "routes: `the rule` (IPv6): operation not supported\n"
+        "routes: `rule add fwmark 0x1/0x1 lookup 1 pref 1` (IPv6): operation not supported\n"
     );
 }
 
