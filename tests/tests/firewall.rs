@@ -26,10 +26,10 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// Runs `argv` in `netns`, in a mount namespace whose /etc/group also names gluon-mesh-vpn
-/// (gid 800), as a Gluon node's does.
+/// (gid 800) and gluon-viawan (801), as a Gluon node's with the packages does.
 fn with_vpn_group(netns: &Netns, scratch: &Scratch, argv: &[&str]) -> Output {
     let group = scratch.path("group");
-    let mut file = String::from("gluon-mesh-vpn:x:800:\n");
+    let mut file = String::from("gluon-mesh-vpn:x:800:\ngluon-viawan:x:801:\n");
     file += &std::fs::read_to_string("/etc/group").unwrap();
     std::fs::write(&group, file).unwrap();
     output(
@@ -90,6 +90,37 @@ fn dropped(netns: &Netns, firewall: Firewall) -> u64 {
             .iter()
             .map(|tool| {
                 let chain = netns.run_ok(&[tool, "-L", "gluon_wan_only", "-v", "-n", "-x"]);
+                let drop = chain
+                    .lines()
+                    .find(|l| l.contains("DROP"))
+                    .unwrap_or_else(|| panic!("{chain}"));
+                drop.split_whitespace()
+                    .next()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap()
+            })
+            .sum(),
+    }
+}
+
+/// The packets the guard of viawan's group has dropped (IPv4 and IPv6): unmarked ones of its
+/// commands that would have left the node.
+fn viawan_dropped(netns: &Netns, firewall: Firewall) -> u64 {
+    match firewall {
+        Firewall::Nftables => integration_tests::nft_dropped(&netns.run_ok(&[
+            "nft",
+            "list",
+            "chain",
+            "inet",
+            "gluon_wan_tools",
+            "viawan_marked_only",
+        ])),
+        Firewall::Iptables => ["iptables", "ip6tables"]
+            .iter()
+            .map(|tool| {
+                let chain =
+                    netns.run_ok(&[tool, "-L", "gluon_viawan_marked_only", "-v", "-n", "-x"]);
                 let drop = chain
                     .lines()
                     .find(|l| l.contains("DROP"))
@@ -233,6 +264,28 @@ fn the_rules_hold(firewall: Firewall, scratch_name: &str) {
     look_up(&netns, &scratch, vpn, "10.98.0.2", &[]);
     look_up(&netns, &scratch, &[], "10.99.0.2", &[]);
     assert_eq!(dropped(&netns, firewall), after_mesh);
+
+    // A viawan command's child that clears LD_PRELOAD makes unmarked sockets, which no
+    // preload check can see: viawan's own group has their packets dropped before the mesh.
+    assert_eq!(viawan_dropped(&netns, firewall), 0);
+    let unmarked_child: &[&str] = &[&viawan, "--preload", &preload, "env", "-u", "LD_PRELOAD"];
+    look_up(&netns, &scratch, unmarked_child, "10.99.0.2", &[]);
+    assert!(viawan_dropped(&netns, firewall) >= 1);
+    // Gluon's gluon-wan-dns runs a command in the mesh VPN's group without the preload, and
+    // means it: its look-ups go over the WAN, its packets over the mesh, untouched.
+    let vpn_group_only: &[&str] = &["setpriv", "--regid=800", "--clear-groups"];
+    for server in ["127.0.0.1", "::1"] {
+        assert_eq!(
+            look_up(&netns, &scratch, vpn_group_only, server, &[]),
+            "192.0.2.7"
+        );
+    }
+    let before = (dropped(&netns, firewall), viawan_dropped(&netns, firewall));
+    look_up(&netns, &scratch, vpn_group_only, "10.99.0.2", &[]);
+    assert_eq!(
+        (dropped(&netns, firewall), viawan_dropped(&netns, firewall)),
+        before
+    );
 }
 
 #[test]

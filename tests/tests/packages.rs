@@ -174,7 +174,7 @@ fn every_package_unpacks_as_opkg_reads_it_and_installs_the_shipped_files() {
                 .filter(|l| l.starts_with("-rwxr-xr-x 0/0"))
                 .filter_map(|l| l.split_whitespace().last())
                 .collect();
-            if name == "gluon-wan-dns54" {
+            if ["gluon-wan-dns54", "gluon-wan-viawan"].contains(&name) {
                 assert_eq!(scripts, ["./postinst", "./prerm"], "{control_listing}");
                 for script in ["postinst", "prerm"] {
                     assert_eq!(
@@ -192,10 +192,13 @@ fn every_package_unpacks_as_opkg_reads_it_and_installs_the_shipped_files() {
             }
             let control_text = text(&member(&control_tar, "./control"));
             let control = fields(&control_text);
-            assert_eq!(
-                control.get("Require-User").map(String::as_str),
-                (name == "gluon-wan-dns54").then_some("gluon-wan-dns54:gluon-wan-dns54")
-            );
+            let users = match name {
+                "gluon-wan-dns54" => Some("gluon-wan-dns54:gluon-wan-dns54"),
+                // viawan's own group, at the number the firewall rules know it by.
+                "gluon-wan-viawan" => Some(":gluon-viawan=801"),
+                _ => None,
+            };
+            assert_eq!(control.get("Require-User").map(String::as_str), users);
             // gluon-wan-dns54 installs gluon-wan-dnsmasq's configuration, kept as the user
             // left it, and gluon-wan-packetmark the file of Gluon's libpacketmark: neither
             // pair can be installed together.
@@ -323,15 +326,14 @@ fn the_index_names_every_package_with_its_size_and_hash_and_its_signature_holds(
     }
 }
 
-/// The user dns54 drops to, made as a node makes it: OpenWrt's own `add_group_and_user` (a
-/// fixture copied from its base-files), which the postinst calls through `default_postinst`,
-/// reads the package's control file and adds the group and the user to an OpenWrt root's
-/// files, under busybox `sh`.
-#[test]
-fn installing_gluon_wan_dns54_makes_its_user_as_openwrt_does() {
-    let scratch = integration_tests::Scratch::new("packages-user");
+/// The users and groups `package` asks for, made as a node makes them: OpenWrt's own
+/// `add_group_and_user` (a fixture copied from its base-files), which the postinst calls
+/// through `default_postinst`, reads the package's control file and adds them to an OpenWrt
+/// root's files, under busybox `sh`. Returns the root's passwd and group files.
+fn accounts_after_installing(package: &str) -> (String, String) {
+    let scratch = integration_tests::Scratch::new(&format!("packages-user-{package}"));
     let (dir, _) = package_dir("mips_24kc");
-    let ipk = dir.join("gluon-wan-dns54_0.1.0-r1_mips_24kc.ipk");
+    let ipk = dir.join(format!("{package}_0.1.0-r1_mips_24kc.ipk"));
     let root = scratch.path("root");
     for sub in ["etc", "usr/lib/opkg/info"] {
         std::fs::create_dir_all(root.join(sub)).unwrap();
@@ -352,14 +354,14 @@ fn installing_gluon_wan_dns54_makes_its_user_as_openwrt_does() {
     let control_tar = scratch.path("control.tar.gz");
     std::fs::write(&control_tar, member(&ipk, "./control.tar.gz")).unwrap();
     std::fs::write(
-        root.join("usr/lib/opkg/info/gluon-wan-dns54.control"),
+        root.join(format!("usr/lib/opkg/info/{package}.control")),
         member(&control_tar, "./control"),
     )
     .unwrap();
     let functions =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/openwrt/functions-users.sh");
     let script = format!(
-        ". '{}'\nroot=\"$IPKG_INSTROOT\"\nadd_group_and_user gluon-wan-dns54",
+        ". '{}'\nroot=\"$IPKG_INSTROOT\"\nadd_group_and_user {package}",
         functions.display()
     );
     let out = output(
@@ -368,8 +370,16 @@ fn installing_gluon_wan_dns54_makes_its_user_as_openwrt_does() {
             .env("IPKG_INSTROOT", &root),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let passwd = std::fs::read_to_string(root.join("etc/passwd")).unwrap();
-    let group = std::fs::read_to_string(root.join("etc/group")).unwrap();
+    (
+        std::fs::read_to_string(root.join("etc/passwd")).unwrap(),
+        std::fs::read_to_string(root.join("etc/group")).unwrap(),
+    )
+}
+
+/// The user dns54 drops to.
+#[test]
+fn installing_gluon_wan_dns54_makes_its_user_as_openwrt_does() {
+    let (passwd, group) = accounts_after_installing("gluon-wan-dns54");
     assert!(
         passwd.ends_with(
             "gluon-wan-dns54:x:32768:32768:gluon-wan-dns54:/var/run/gluon-wan-dns54:/bin/false\n"
@@ -386,6 +396,14 @@ fn installing_gluon_wan_dns54_makes_its_user_as_openwrt_does() {
             .lines()
             .any(|l| l.starts_with("gluon-wan-dns54:x:32768:32768:"))
     );
+}
+
+/// viawan's own group, at the number the firewall rules name it by, and no user.
+#[test]
+fn installing_gluon_wan_viawan_makes_its_group_at_801() {
+    let (passwd, group) = accounts_after_installing("gluon-wan-viawan");
+    assert!(group.ends_with("gluon-viawan:x:801:\n"), "{group}");
+    assert!(!passwd.contains("viawan"), "{passwd}");
 }
 
 /// GNU make on the feed Makefile (as `cargo xtask package` writes it) for an image of package

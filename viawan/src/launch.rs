@@ -2,8 +2,11 @@
 
 use sys::text::parse_decimal;
 
-/// Gluon's group for the mesh VPN daemon: the node redirects its DNS to port 54.
-pub const DEFAULT_GROUP: &[u8] = b"gluon-mesh-vpn";
+/// viawan's own group (gid 801, which `gluon-wan-viawan` makes): the node redirects its DNS
+/// to port 54, as the mesh VPN's, and drops its packets that leave without the mark, which
+/// the mesh VPN's group (Gluon's `gluon-wan-dns` runs commands in it with their packets on
+/// the mesh) cannot have.
+pub const DEFAULT_GROUP: &[u8] = b"gluon-viawan";
 /// Where the package installs the preload library.
 pub const DEFAULT_PRELOAD: &[u8] = b"/usr/lib/libpacketmark.so";
 /// The mark Gluon's WAN policy routes by (`fwmark 0x1/0x1 lookup 1`), as the preload reads

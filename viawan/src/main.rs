@@ -1,4 +1,4 @@
-//! viawan: runs a command with the mesh VPN's group and the marking preload, so that its DNS
+//! viawan: runs a command in viawan's group with the marking preload, so that its DNS
 //! and its packets use the WAN (see `launch.rs` for the rules, which are pure). Here: the
 //! group from /etc/group, the new environment, and the search of `PATH`.
 #![no_std]
@@ -14,7 +14,7 @@ use viawan::launch::{self, Entry, Image};
 const CLI: Cli = Cli {
     name: "viawan",
     version: env!("CARGO_PKG_VERSION"),
-    usage: "Usage: viawan [--group gluon-mesh-vpn] [--preload /usr/lib/libpacketmark.so]
+    usage: "Usage: viawan [--group gluon-viawan] [--preload /usr/lib/libpacketmark.so]
               [--] COMMAND [ARG]...
 Runs COMMAND in the group (its DNS goes to the WAN resolver on port 54) with the preload
 and mark 1 (its packets take the WAN). Exit status: COMMAND's; 125 viawan failed, 126

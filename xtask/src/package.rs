@@ -173,9 +173,10 @@ pub const PACKAGES: &[Package] = &[
         depends: "gluon-wan-packetmark",
         conflicts: "",
         conffiles: &[],
-        require_user: "",
-        scripts: false,
-        description: "Runs a command with the mesh VPN's group and the marking preload, so that its DNS and its packets use the WAN.",
+        // viawan's own group, which the firewall rules know by its number.
+        require_user: ":gluon-viawan=801",
+        scripts: true,
+        description: "Runs a command in viawan's own group with the marking preload, so that its DNS and its packets use the WAN.",
         files: &[File {
             source: Source::Dist("viawan"),
             path: "usr/sbin/viawan",

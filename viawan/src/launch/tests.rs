@@ -11,7 +11,7 @@ fn parsed(words: &[&'static str]) -> Result<Request<'static>, UsageError<'static
 fn without_options_the_command_is_the_first_word_and_gluons_defaults_hold() {
     let request = parsed(&["fastd", "--config", "x"]).unwrap();
     assert_eq!(request.command, 0);
-    assert_eq!(request.group, b"gluon-mesh-vpn");
+    assert_eq!(request.group, b"gluon-viawan");
     assert_eq!(request.preload, b"/usr/lib/libpacketmark.so");
     assert_eq!(MARK_ENTRY.to_bytes(), b"LIBPACKETMARK_MARK=1");
 }
