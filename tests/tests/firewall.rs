@@ -86,21 +86,7 @@ fn dropped(netns: &Netns, firewall: Firewall) -> u64 {
             assert!(chain.contains("counter packets"), "{chain}");
             integration_tests::nft_dropped(&chain)
         }
-        Firewall::Iptables => ["iptables", "ip6tables"]
-            .iter()
-            .map(|tool| {
-                let chain = netns.run_ok(&[tool, "-L", "gluon_wan_only", "-v", "-n", "-x"]);
-                let drop = chain
-                    .lines()
-                    .find(|l| l.contains("DROP"))
-                    .unwrap_or_else(|| panic!("{chain}"));
-                drop.split_whitespace()
-                    .next()
-                    .unwrap()
-                    .parse::<u64>()
-                    .unwrap()
-            })
-            .sum(),
+        Firewall::Iptables => iptables_dropped(netns, "gluon_wan_only"),
     }
 }
 
@@ -116,23 +102,27 @@ fn viawan_dropped(netns: &Netns, firewall: Firewall) -> u64 {
             "gluon_wan_tools",
             "viawan_marked_only",
         ])),
-        Firewall::Iptables => ["iptables", "ip6tables"]
-            .iter()
-            .map(|tool| {
-                let chain =
-                    netns.run_ok(&[tool, "-L", "gluon_viawan_marked_only", "-v", "-n", "-x"]);
-                let drop = chain
-                    .lines()
-                    .find(|l| l.contains("DROP"))
-                    .unwrap_or_else(|| panic!("{chain}"));
-                drop.split_whitespace()
-                    .next()
-                    .unwrap()
-                    .parse::<u64>()
-                    .unwrap()
-            })
-            .sum(),
+        Firewall::Iptables => iptables_dropped(netns, "gluon_viawan_marked_only"),
     }
+}
+
+/// The packets the DROP rule of firewall3's chain `chain` has counted, IPv4 and IPv6.
+fn iptables_dropped(netns: &Netns, chain: &str) -> u64 {
+    ["iptables", "ip6tables"]
+        .iter()
+        .map(|tool| {
+            let listing = netns.run_ok(&[tool, "-L", chain, "-v", "-n", "-x"]);
+            let drop = listing
+                .lines()
+                .find(|l| l.contains("DROP"))
+                .unwrap_or_else(|| panic!("{listing}"));
+            drop.split_whitespace()
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum()
 }
 
 /// The node: loopback with the WAN upstream's address, a mesh and a WAN device with a network

@@ -3,7 +3,7 @@
 //! send the test processes through the family's qemu.
 
 use crate::cmd::{Result, fail, is_root, root, run_quiet};
-use crate::setup::{apt_install, ensure_deb_src};
+use crate::setup::apt_install;
 use crate::targets::{CrossC, Target};
 use crate::tools::is_present;
 use std::fs;
@@ -281,35 +281,5 @@ pub fn runtime_library(target: &Target, c: &CrossC, build: &Path) -> Result<Vec<
 /// Debian's musl source, unpacked once into `base/src`; returns its tree. Every target
 /// builds it out of tree.
 fn musl_source(base: &Path) -> Result<PathBuf> {
-    let src = base.join("src");
-    let find_tree = || {
-        fs::read_dir(&src)
-            .ok()?
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| {
-                p.is_dir()
-                    && p.file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with("musl-"))
-                    && p.join("configure").is_file()
-            })
-    };
-    if src.join("unpacked").is_file()
-        && let Some(tree) = find_tree()
-    {
-        return Ok(tree);
-    }
-    let _ = fs::remove_dir_all(&src);
-    fs::create_dir_all(&src)?;
-    ensure_deb_src()?;
-    run_quiet(
-        Command::new("apt-get")
-            .current_dir(&src)
-            .args(["source", "-qq", "musl"]),
-    )?;
-    let Some(tree) = find_tree() else {
-        return fail("apt-get source musl left no musl-* directory");
-    };
-    fs::write(src.join("unpacked"), "")?;
-    Ok(tree)
+    crate::setup::debian_source("musl", &base.join("src"), "configure")
 }

@@ -243,6 +243,43 @@ pub fn ensure_deb_src() -> Result {
     }
 }
 
+/// Debian's source package `package`, unpacked once (`apt-get source`) into `dir`: the tree,
+/// the directory named `package-…` that holds `marker`.
+pub fn debian_source(package: &str, dir: &Path, marker: &str) -> Result<PathBuf> {
+    let find_tree = || {
+        fs::read_dir(dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.is_dir()
+                    && p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{package}-")))
+                    && p.join(marker).is_file()
+            })
+    };
+    if dir.join("unpacked").is_file()
+        && let Some(tree) = find_tree()
+    {
+        return Ok(tree);
+    }
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir)?;
+    ensure_deb_src()?;
+    run_quiet(
+        Command::new("apt-get")
+            .current_dir(dir)
+            .args(["source", "-qq", package]),
+    )?;
+    let Some(tree) = find_tree() else {
+        return fail(format!(
+            "apt-get source {package} left no {package}-* directory"
+        ));
+    };
+    fs::write(dir.join("unpacked"), "")?;
+    Ok(tree)
+}
+
 /// The machine's own `deb` entries (those this project wrote left out), rewritten as `kind`
 /// entries: deb822 stanzas and classic one-line entries.
 pub fn machine_sources(kind: &str) -> (Vec<String>, Vec<String>) {

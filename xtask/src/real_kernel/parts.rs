@@ -7,7 +7,7 @@
 
 use super::cache_dir;
 use crate::cmd::{Result, capture, fail, root, run_quiet};
-use crate::setup::{apt_install, ensure_deb_src, machine_sources};
+use crate::setup::{apt_install, machine_sources};
 use crate::targets::{Kernel, Machine, Target};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -418,30 +418,5 @@ fn built_busybox(target: &Target, cc: &str, work: &Path) -> Result<PathBuf> {
 
 /// Debian's busybox source, unpacked once into the cache; its tree.
 fn busybox_source() -> Result<PathBuf> {
-    let dir = cache_dir().join("busybox-source");
-    let find_tree = || {
-        fs::read_dir(&dir)
-            .ok()?
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.is_dir() && p.join("Makefile").is_file())
-    };
-    if dir.join(".unpacked").is_file()
-        && let Some(tree) = find_tree()
-    {
-        return Ok(tree);
-    }
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir)?;
-    ensure_deb_src()?;
-    run_quiet(
-        Command::new("apt-get")
-            .current_dir(&dir)
-            .args(["source", "-qq", "busybox"]),
-    )?;
-    let Some(tree) = find_tree() else {
-        return fail("apt-get source busybox left no source tree");
-    };
-    fs::write(dir.join(".unpacked"), "")?;
-    Ok(tree)
+    crate::setup::debian_source("busybox", &cache_dir().join("busybox-source"), "Makefile")
 }
