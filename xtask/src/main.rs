@@ -10,6 +10,7 @@ mod playbook;
 mod real_kernel;
 mod section_headers;
 mod setup;
+mod tally;
 mod targets;
 mod test;
 mod tools;
