@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's build, test, size and bench orchestration.
 
 mod bench;
+mod cache;
 mod cmd;
 mod cross;
 mod dist;

@@ -66,16 +66,9 @@ impl Report {
     }
 }
 
-/// The directory of cached kernels, busybox builds and Debian packages: outside `target/`,
-/// so that a new clone on the same machine (as CI is) finds them; `fresh-check` starts with
-/// an empty one.
+/// The directory of cached kernels, busybox builds and Debian packages.
 pub fn cache_dir() -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-        .unwrap_or_else(|| root().join("target/cache"));
-    base.join("gluon-wan-tools/real-kernel")
+    crate::cache::dir("real-kernel")
 }
 
 /// Builds the tree for `target`, boots it (or runs it natively) and reads the driver's report.

@@ -220,30 +220,6 @@ fn find_named(tree: &Path, name: &str) -> Result<PathBuf> {
     walk(tree, name).map_or_else(|| fail(format!("no {name} in {}", tree.display())), Ok)
 }
 
-/// A short, stable name for a set of inputs (FNV-1a, 64 bits): the cache's key.
-fn key(inputs: &[&[u8]]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for input in inputs {
-        for byte in input.iter().chain(b"\0") {
-            hash ^= u64::from(*byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    format!("{hash:016x}")
-}
-
-/// Removes the cache's older builds of the same kind (`prefix` followed by another key), so
-/// that a changed configuration does not leave gigabytes behind over time.
-fn prune(prefix: &str, keep: &Path) {
-    for entry in fs::read_dir(cache_dir()).into_iter().flatten().flatten() {
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if path != keep && name.strip_prefix(prefix).is_some_and(|k| k.len() == 16) {
-            let _ = fs::remove_dir_all(&path);
-        }
-    }
-}
-
 /// The version of an installed Debian package, part of a cache key.
 fn package_version(package: &str) -> Result<String> {
     let out = capture(Command::new("dpkg-query").args(["-W", "-f", "${Version}", package]))?;
@@ -277,7 +253,7 @@ fn built_kernel(target: &Target, arch: &str, fragment: &str, image: &str) -> Res
     allconfig.extend(fs::read(configs.join(fragment))?);
     let gcc = format!("{}-gcc", c.prefix);
     let gcc_version = capture(Command::new(&gcc).arg("--version"))?.stdout;
-    let name = key(&[
+    let name = crate::cache::key(&[
         RECIPE.as_bytes(),
         arch.as_bytes(),
         &allconfig,
@@ -320,7 +296,7 @@ fn built_kernel(target: &Target, arch: &str, fragment: &str, image: &str) -> Res
     fs::copy(build.join(image), cached.join(image))?;
     fs::copy(build.join(".config"), cached.join("config"))?;
     let _ = fs::remove_dir_all(&build);
-    prune(&format!("linux-{arch}-"), &cached);
+    crate::cache::prune(&cache_dir(), &format!("linux-{arch}-"), &cached);
     Ok(cached.join(image))
 }
 
@@ -340,7 +316,7 @@ fn built_busybox(target: &Target, cc: &str, work: &Path) -> Result<PathBuf> {
     // same build): the compiler, the family's flags, the musl and runtime the toolchain makes.
     let gcc_version = capture(Command::new(format!("{}-gcc", c.prefix)).arg("--version"))?.stdout;
     let toolchain = fs::read(root().join("rust-toolchain.toml"))?;
-    let name = key(&[
+    let name = crate::cache::key(&[
         RECIPE.as_bytes(),
         target.triple.as_bytes(),
         applets.as_bytes(),
@@ -412,7 +388,11 @@ fn built_busybox(target: &Target, cc: &str, work: &Path) -> Result<PathBuf> {
     fs::copy(build.join("busybox"), cached.join("busybox"))?;
     fs::copy(&config_path, cached.join("config"))?;
     let _ = fs::remove_dir_all(&build);
-    prune(&format!("busybox-{}-", target.triple), &cached);
+    crate::cache::prune(
+        &cache_dir(),
+        &format!("busybox-{}-", target.triple),
+        &cached,
+    );
     Ok(cached.join("busybox"))
 }
 
