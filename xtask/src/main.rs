@@ -3,6 +3,7 @@
 mod bench;
 mod cache;
 mod cmd;
+mod conformance;
 mod cross;
 mod dist;
 mod fresh_check;
@@ -55,6 +56,10 @@ Tasks:
   playbook
           measures what each size flag of the shipped builds saves, one flag at a time,
           and writes the table into docs/size-playbook.md
+  conformance [--mirror DIR]
+          the OpenWrt side against the real OpenWrt programs and files, built from their
+          upstream sources at the commits of xtask/src/conformance/upstream.rs, fetched from
+          GitHub or from DIR (bare clones named OWNER+NAME/repo); not part of CI
   fresh-check
           builds a minimal Debian 12 root, runs `cargo xtask dist` and `cargo xtask test`
           in a clean clone inside it, as a new user would (root; several minutes)
@@ -80,7 +85,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let options = match task {
-        Some("size" | "fuzz" | "package") => &[][..],
+        Some("size" | "fuzz" | "package" | "conformance") => &[][..],
         Some("real-kernel") => rest.get(1..).unwrap_or_default(),
         Some("bench") => rest.get(1..).unwrap_or_default(),
         _ => rest,
@@ -109,6 +114,10 @@ fn main() -> ExitCode {
         Some("playbook") => playbook::playbook(),
         Some("fuzz") => match fuzz_options(rest) {
             Ok((target, seconds)) => test::fuzz(target, seconds),
+            Err(message) => return usage_error(message),
+        },
+        Some("conformance") => match conformance_options(rest) {
+            Ok(mirror) => conformance::conformance(mirror.map(std::path::Path::new)),
             Err(message) => return usage_error(message),
         },
         Some("fresh-check") => fresh_check::fresh_check(),
@@ -159,6 +168,26 @@ fn package_options(args: &[String]) -> Result<Option<&str>, String> {
         }
     }
     Ok(key)
+}
+
+/// `[--mirror DIR] [--verbose]` of `cargo xtask conformance`.
+fn conformance_options(args: &[String]) -> Result<Option<&str>, String> {
+    let mut mirror = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--mirror" if mirror.is_none() => {
+                mirror = Some(
+                    args.next()
+                        .ok_or("--mirror takes a directory of bare clones")?
+                        .as_str(),
+                );
+            }
+            "--verbose" | "-v" => cmd::set_verbose(),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(mirror)
 }
 
 /// `[TARGET] [--seconds N] [--verbose]` of `cargo xtask fuzz`.

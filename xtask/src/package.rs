@@ -204,6 +204,33 @@ pub fn package(key: Option<&str>) -> Result {
     build_packages(key.as_deref())
 }
 
+/// Where the key `test` and `conformance` sign the packages with is made (`key.pub`,
+/// `key.sec`): a new one each run, since it signs nothing that leaves the machine.
+pub fn run_key_dir() -> PathBuf {
+    root().join("target/package-test-key")
+}
+
+/// A usign-compatible key pair without a passphrase, `NAME.pub` and `NAME.sec` in `dir`.
+pub fn make_key(dir: &Path, name: &str, comment: &str) -> Result {
+    fs::create_dir_all(dir)?;
+    for half in ["pub", "sec"] {
+        let _ = fs::remove_file(dir.join(format!("{name}.{half}")));
+    }
+    crate::cmd::run_quiet(
+        Command::new("signify-openbsd")
+            .args(["-G", "-n", "-c", comment, "-p"])
+            .arg(dir.join(format!("{name}.pub")))
+            .arg("-s")
+            .arg(dir.join(format!("{name}.sec"))),
+    )
+}
+
+/// Makes a new key in `dir` and builds the packages of the dist files with it.
+pub fn packages_with_a_run_key(dir: &Path) -> Result {
+    make_key(dir, "key", "gluon-wan-tools test key")?;
+    build_packages(Some(&dir.join("key.sec")))
+}
+
 /// The packages and indexes of the dist files as they are.
 pub fn build_packages(key: Option<&Path>) -> Result {
     let epoch = String::from_utf8_lossy(

@@ -54,6 +54,13 @@ pub fn cargo_fuzz() -> Result<PathBuf> {
     Ok(binary)
 }
 
+/// What `cargo xtask conformance` needs: what the tests need, and the upstream builds' tools.
+pub fn for_conformance() -> Result {
+    premise()?;
+    rust_components()?;
+    tools(&[Need::Dist, Need::Test, Need::Conformance])
+}
+
 /// What `cargo xtask fresh-check` needs on the machine that runs it.
 pub fn for_fresh_check() -> Result {
     tools(&[Need::FreshCheck])

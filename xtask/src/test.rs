@@ -58,9 +58,11 @@ pub fn test() -> Result {
         tally.skip(size_check, "a dist build failed");
     }
     let packages = "OpenWrt packages, the index signed with a key made for the test";
-    let package_key = root().join("target/package-test-key");
+    let package_key = crate::package::run_key_dir();
     let packages_ok = if dist_ok {
-        tally.check(packages, || packages_with_a_test_key(&package_key))
+        tally.check(packages, || {
+            crate::package::packages_with_a_run_key(&package_key)
+        })
     } else {
         tally.skip(packages, "a dist build failed");
         false
@@ -195,23 +197,6 @@ pub fn real_kernel_only(only: Option<&str>) -> Result {
     }
     real_kernel_steps(&mut tally, true, &sysroots, only);
     tally.finish()
-}
-
-/// Makes a signing key in `dir` (a new one each run: it signs nothing that leaves the
-/// machine) and builds the packages with it.
-fn packages_with_a_test_key(dir: &std::path::Path) -> Result {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)?;
-    }
-    std::fs::create_dir_all(dir)?;
-    crate::cmd::run_quiet(
-        Command::new("signify-openbsd")
-            .args(["-G", "-n", "-c", "gluon-wan-tools test key", "-p"])
-            .arg(dir.join("key.pub"))
-            .arg("-s")
-            .arg(dir.join("key.sec")),
-    )?;
-    crate::package::build_packages(Some(&dir.join("key.sec")))
 }
 
 /// The fuzz targets (fuzz/fuzz_targets), each with its seed corpus in fuzz/corpus.

@@ -14,6 +14,8 @@ pub enum Need {
     Test,
     /// `cargo xtask fresh-check` only.
     FreshCheck,
+    /// `cargo xtask conformance` only (beside what `test` needs).
+    Conformance,
 }
 
 /// A program (looked up on `PATH`) or a file (an absolute path) and its package.
@@ -426,6 +428,24 @@ pub const TOOLS: &[Tool] = &[
         package: "git",
         need: Need::FreshCheck,
         why: "takes a clean clone of the repository into it",
+    },
+    Tool {
+        program: "git",
+        package: "git",
+        need: Need::Conformance,
+        why: "fetches the upstream sources by commit",
+    },
+    Tool {
+        program: "cmake",
+        package: "cmake",
+        need: Need::Conformance,
+        why: "builds OpenWrt's libubox, usign and opkg",
+    },
+    Tool {
+        program: "/usr/include/json-c/json.h",
+        package: "libjson-c-dev",
+        need: Need::Conformance,
+        why: "libubox's JSON support, which opkg links",
     },
 ];
 

@@ -1,0 +1,87 @@
+//! `cargo xtask conformance [--mirror DIR]`: the project's OpenWrt side against the real
+//! OpenWrt programs and files, built or read from their upstream sources at pinned commits
+//! (`conformance/upstream.rs`), where the tests of `cargo xtask test` use stand-ins. Not part
+//! of CI: it needs the upstream repositories, which CI cannot reach. Ends like the tests, with
+//! `N passed, N failed, N skipped` and the time of each step.
+
+mod build;
+mod feed;
+mod patches;
+mod upstream;
+
+use crate::cmd::{Result, fail, root};
+use crate::tally::Tally;
+use crate::targets::TARGETS;
+use std::fs;
+use std::path::Path;
+use upstream::Origin;
+
+pub fn conformance(mirror: Option<&Path>) -> Result {
+    let origin = match mirror {
+        Some(dir) if !dir.is_dir() => {
+            return fail(format!("--mirror {}: no such directory", dir.display()));
+        }
+        Some(dir) => Origin::Mirror(dir),
+        None => Origin::Public,
+    };
+    let cache = crate::cache::dir("conformance");
+    let work = root().join("target/conformance");
+    let _ = fs::remove_dir_all(&work);
+    fs::create_dir_all(&work)?;
+    let mut tally = Tally::default();
+    let setup = "setup (Debian packages)";
+    if !tally.check(setup, crate::setup::for_conformance) {
+        tally.skip("every other step", "the setup failed");
+        return tally.finish();
+    }
+    patches::check(&mut tally, &origin, &cache, &work.join("patches"));
+
+    let mut programs = None;
+    tally.check("usign and opkg built from their pinned sources", || {
+        programs = Some(build::programs(&origin, &cache)?);
+        Ok(())
+    });
+    let keys = crate::package::run_key_dir();
+    let foreign = work.join("foreign-key");
+    let feeds_built = tally.check(
+        "the feed of every architecture, signed with a key made for the run",
+        || {
+            crate::dist::dist()?;
+            crate::package::packages_with_a_run_key(&keys)?;
+            crate::package::make_key(&foreign, "key", "not the feed's key")
+        },
+    );
+    match (&programs, feeds_built) {
+        (Some(programs), true) => {
+            for target in TARGETS {
+                for arch in target.openwrt_architectures {
+                    feed::check(
+                        &mut tally,
+                        programs,
+                        arch,
+                        &crate::package::package_dir(arch),
+                        &keys.join("key.pub"),
+                        &foreign.join("key.pub"),
+                        &work.join("feed").join(arch),
+                    );
+                }
+            }
+        }
+        _ => tally.skip(
+            "the feed's checks",
+            "usign and opkg or the feed did not build",
+        ),
+    }
+    println!("upstream sources (xtask/src/conformance/upstream.rs):");
+    for u in upstream::UPSTREAMS {
+        println!(
+            "  {:<13} {:<21} {} {}  {}",
+            u.name,
+            u.repo,
+            &u.commit[..12],
+            u.date,
+            u.pin
+        );
+    }
+    tally.finish()
+}

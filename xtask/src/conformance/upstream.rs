@@ -1,0 +1,210 @@
+//! The upstream projects `cargo xtask conformance` builds or reads, each pinned by repository
+//! and commit: the one list. Nothing of theirs enters this repository; each tree is fetched
+//! by commit, from the public repository or from a directory of mirrors (`--mirror DIR`,
+//! bare clones named `OWNER+NAME/repo`), into the cache.
+//!
+//! The pins are the versions OpenWrt 24.10 builds (Gluon's stable and main branches are on
+//! 24.10: its `modules` file pins `openwrt-24.10`), read from the package Makefiles' history
+//! in OpenWrt's 24.10 update commits as Gluon's `modules` updates list them; where the newest
+//! upstream commit differs, `newest` says so.
+
+use crate::cmd::{Result, fail, run_quiet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Upstream {
+    /// What the checks call it.
+    pub name: &'static str,
+    /// `OWNER/NAME` on GitHub, and so `OWNER+NAME/repo` in a mirror directory.
+    pub repo: &'static str,
+    pub commit: &'static str,
+    /// The commit's date, for the README's record.
+    pub date: &'static str,
+    /// Why this commit, and how it relates to the newest.
+    pub pin: &'static str,
+}
+
+pub const UPSTREAMS: &[Upstream] = &[
+    Upstream {
+        name: "usign",
+        repo: "openwrt/usign",
+        commit: "f1f65026a94137c91b5466b149ef3ea3f20091e9",
+        date: "2020-05-23",
+        pin: "OpenWrt 24.10's; newest c4c72b1b (2025-10-03) changes only the build files",
+    },
+    Upstream {
+        name: "libubox",
+        repo: "openwrt/libubox",
+        commit: "49056d178f42da98048a5d4c23f83a6f6bc6dd80",
+        date: "2025-07-23",
+        pin: "OpenWrt 24.10's; newest 1aa36ee7 (2026-02-13)",
+    },
+    Upstream {
+        name: "opkg",
+        repo: "openwrt/opkg-lede",
+        commit: "38eccbb1fd694d4798ac1baf88f9ba83d1eac616",
+        date: "2024-10-16",
+        pin: "OpenWrt 24.10's",
+    },
+    Upstream {
+        name: "gluon-stable",
+        repo: "freifunk-gluon/gluon",
+        commit: "e2fe4b52effcf32e498e1afa283dbe8dccf21ffb",
+        date: "2026-08-18",
+        pin: "Gluon's newest release, v2025.1.3 (OpenWrt 24.10)",
+    },
+    Upstream {
+        name: "gluon-main",
+        repo: "freifunk-gluon/gluon",
+        commit: "e676194302bf49654b75a8e3a64b0bc5e6d87a15",
+        date: "2026-08-20",
+        pin: "Gluon's main branch (OpenWrt 24.10)",
+    },
+    Upstream {
+        name: "gluon-next",
+        repo: "freifunk-gluon/gluon",
+        commit: "c9d6bc563a9a7c27c3d993652ea2a71d3dcc93c8",
+        date: "2026-08-22",
+        pin: "Gluon's next branch (OpenWrt 25.12)",
+    },
+    Upstream {
+        name: "packages",
+        repo: "openwrt/packages",
+        commit: "23abaa6f3b0fdfd76b570031107e5718476ff0c8",
+        date: "2026-07-24",
+        pin: "the packages feed of Gluon main's `modules` (branch openwrt-24.10)",
+    },
+    Upstream {
+        name: "fastd",
+        repo: "neocturne/fastd",
+        commit: "e0d59850b680e8fd9d39bf1edff2062cc5e27c6f",
+        date: "2025-01-26",
+        pin: "v23, the version that packages feed builds; its OpenWrt init script is \
+              doc/examples/openwrt/fastd.init",
+    },
+];
+
+/// The entry named `name` (a name of the list above: a mistake in xtask, not in the input).
+pub fn upstream(name: &str) -> &'static Upstream {
+    UPSTREAMS
+        .iter()
+        .find(|u| u.name == name)
+        .unwrap_or_else(|| panic!("no upstream named {name}"))
+}
+
+/// Where the sources come from: the public repositories, or a directory of bare mirrors.
+pub enum Origin<'a> {
+    Public,
+    Mirror(&'a Path),
+}
+
+/// The tree of `upstream` at its commit (only `paths` of it, when given: a mirror may lack
+/// the large files of the rest), unpacked once into `cache`/src/.
+pub fn tree(upstream: &Upstream, origin: &Origin, cache: &Path) -> Result<PathBuf> {
+    tree_of(upstream, &[], origin, cache)
+}
+
+pub fn tree_of(
+    upstream: &Upstream,
+    paths: &[&str],
+    origin: &Origin,
+    cache: &Path,
+) -> Result<PathBuf> {
+    let key = crate::cache::key(&[upstream.commit.as_bytes(), paths.join("\n").as_bytes()]);
+    let tree = cache.join("src").join(format!("{}-{key}", upstream.name));
+    if tree.join(".fetched").is_file() {
+        return Ok(tree);
+    }
+    let git_dir = match origin {
+        // Read in place: fetching a commit from a mirror that lacks some files would fail.
+        Origin::Mirror(dir) => {
+            let mirror = dir.join(upstream.repo.replace('/', "+")).join("repo");
+            if !mirror.is_dir() {
+                return fail(format!(
+                    "{}: no mirror of {} at {}",
+                    upstream.name,
+                    upstream.repo,
+                    mirror.display()
+                ));
+            }
+            mirror
+        }
+        Origin::Public => {
+            let git_dir = cache
+                .join("git")
+                .join(format!("{}.git", upstream.repo.replace('/', "+")));
+            if !git_dir.join("HEAD").is_file() {
+                fs::create_dir_all(&git_dir)?;
+                run_quiet(
+                    Command::new("git")
+                        .args(["init", "-q", "--bare"])
+                        .arg(&git_dir),
+                )?;
+            }
+            let url = format!("https://github.com/{}.git", upstream.repo);
+            eprintln!(
+                "xtask: fetching {} {} from {url}",
+                upstream.repo, upstream.commit
+            );
+            run_quiet(Command::new("git").arg("--git-dir").arg(&git_dir).args([
+                "fetch",
+                "-q",
+                "--depth",
+                "1",
+                "--no-tags",
+                &url,
+                upstream.commit,
+            ]))?;
+            git_dir
+        }
+    };
+    let _ = fs::remove_dir_all(&tree);
+    fs::create_dir_all(&tree)?;
+    let archive = tree.with_extension("tar");
+    run_quiet(
+        Command::new("git")
+            .arg("--git-dir")
+            .arg(&git_dir)
+            .args(["archive", "--format=tar", "-o"])
+            .arg(&archive)
+            .arg(format!("{}^{{commit}}", upstream.commit))
+            .arg("--")
+            .args(paths),
+    )?;
+    let unpacked = run_quiet(
+        Command::new("tar")
+            .arg("-xf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(&tree),
+    );
+    let _ = fs::remove_file(&archive);
+    unpacked?;
+    fs::write(tree.join(".fetched"), upstream.commit)?;
+    Ok(tree)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UPSTREAMS;
+
+    #[test]
+    fn every_pin_is_a_full_commit_with_a_date_and_names_are_unique() {
+        for (i, u) in UPSTREAMS.iter().enumerate() {
+            assert_eq!(u.commit.len(), 40, "{}", u.name);
+            assert!(
+                u.commit.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{}",
+                u.name
+            );
+            assert_eq!(u.date.len(), 10, "{}", u.name);
+            assert!(u.repo.split_once('/').is_some(), "{}", u.name);
+            assert!(
+                UPSTREAMS[..i].iter().all(|v| v.name != u.name),
+                "{} twice",
+                u.name
+            );
+        }
+    }
+}
