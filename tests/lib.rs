@@ -588,3 +588,53 @@ pub fn nft_dropped(listing: &str) -> u64 {
         })
         .sum()
 }
+
+/// One hunk of a unified diff: the file it patches and the lines it expects and leaves (its
+/// context with the removed lines, its context with the added ones).
+#[derive(Debug, PartialEq)]
+pub struct Hunk {
+    pub path: String,
+    pub before: Vec<String>,
+    pub after: Vec<String>,
+}
+
+/// The hunks of the unified diff `patch` (a `git format-patch` mail or a plain diff), read
+/// only from the patch itself: what a test of a patch can check without the upstream file.
+pub fn hunks(patch: &str) -> Vec<Hunk> {
+    let mut hunks: Vec<Hunk> = Vec::new();
+    let mut path = None;
+    let mut in_hunk = false;
+    for line in patch.lines() {
+        if let Some(target) = line.strip_prefix("+++ b/") {
+            path = Some(target.to_string());
+            in_hunk = false;
+        } else if line.starts_with("--- ") {
+            in_hunk = false;
+        } else if line.starts_with("@@ ") {
+            let path = path.clone().expect("a hunk after its file's header");
+            hunks.push(Hunk {
+                path,
+                before: Vec::new(),
+                after: Vec::new(),
+            });
+            in_hunk = true;
+        } else if in_hunk {
+            let hunk = hunks.last_mut().expect("in a hunk");
+            match line.split_at_checked(1) {
+                Some((" ", rest)) => {
+                    hunk.before.push(rest.to_string());
+                    hunk.after.push(rest.to_string());
+                }
+                Some(("-", rest)) => hunk.before.push(rest.to_string()),
+                Some(("+", rest)) => hunk.after.push(rest.to_string()),
+                // An empty context line, as some editors leave it.
+                None => {
+                    hunk.before.push(String::new());
+                    hunk.after.push(String::new());
+                }
+                _ => in_hunk = false,
+            }
+        }
+    }
+    hunks
+}

@@ -1,12 +1,18 @@
-//! The fastd patch (`packaging/openwrt/fastd/`) applies to OpenWrt's `fastd.init` (kept as a
-//! fixture), and fastd then starts in its configured group. The init script runs under
-//! busybox `sh` as root in a mount namespace, with OpenWrt's own `service.sh` (a fixture too)
-//! and Debian's start-stop-daemon; UCI is stood in for by a `config_get` that answers from a
-//! fixed instance, and fastd by a script that records its group and its configuration.
+//! The fastd patch (`packaging/openwrt/fastd/`), read from the patch alone: it changes only
+//! `start_instance` of fastd's OpenWrt init script, which then hands procd the instance's
+//! group, so that fastd starts in it. The init script is one written here around the lines
+//! the patch names; procd's shell helpers are stood in for
+//! (`tests/fixtures/openwrt/standin/procd-instance` runs the script with `procd.sh` beside it),
+//! and the test reads what procd would be told.
+//! That the patch applies to fastd's own init script (v23, the one OpenWrt's packages feed
+//! installs) and does the same there is `cargo xtask conformance`'s check "the fastd patch
+//! applies to …".
 
-use integration_tests::{Netns, Scratch, output};
+use integration_tests::{Scratch, hunks, output, require};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+const PATCH: &str = "packaging/openwrt/fastd/0001-fastd-start-in-the-configured-group.patch";
 
 fn repo(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -14,102 +20,96 @@ fn repo(path: &str) -> PathBuf {
         .join(path)
 }
 
-/// Runs `start_instance mesh_vpn` of the init script `init` and returns the group the fastd
-/// stand-in ran in, and the configuration it was given.
-fn start(netns: &Netns, dir: &Path, init: &Path) -> (String, String) {
-    let script = format!(
-        r#"
-mount -t tmpfs none /var && mkdir -p /var/run || exit 1
-mount -t tmpfs none /tmp || exit 1
-mount --bind '{dir}/group' /etc/group || exit 1
-config_load() {{ :; }}
-config_get() {{
-	case "$2.$3" in
-	mesh_vpn.enabled) eval "$1=1" ;;
-	mesh_vpn.interface) eval "$1=mesh-vpn" ;;
-	mesh_vpn.mode) eval "$1=tap" ;;
-	mesh_vpn.secret) eval "$1=0123456789abcdef" ;;
-	mesh_vpn.group) eval "$1=gluon-mesh-vpn" ;;
-	mesh_vpn.packet_mark) eval "$1=1" ;;
-	*) eval "$1=" ;;
-	esac
-}}
-config_get_bool() {{ config_get "$@"; }}
-config_foreach() {{ :; }}
-config_list_foreach() {{ :; }}
-# The interface exists once fastd has started.
-ifconfig() {{ [ -e '{dir}/started' ]; }}
-. '{service}'
-. '{init}'
-FASTD_COMMAND='{dir}/fastd'
-# Its status is its last line's, `[ -n "$up" ] && …`: false without an `up` hook.
-start_instance mesh_vpn
-[ -e '{dir}/started' ]
-"#,
-        dir = dir.display(),
-        service = repo("tests/fixtures/openwrt/service.sh").display(),
-        init = init.display(),
+/// What `start_instance mesh_vpn` of `init` hands procd, for an instance with `group` (none
+/// when empty); the record, and the configuration the script writes, go into `dir`.
+fn procd_params(init: &Path, group: &str, dir: &Path) -> Vec<String> {
+    let record = dir.join("procd.record");
+    let out = output(
+        Command::new("busybox")
+            .arg("sh")
+            .arg(repo("tests/fixtures/openwrt/standin/procd-instance"))
+            .arg(init)
+            .arg(&record)
+            .arg(group),
     );
-    let _ = std::fs::remove_file(dir.join("started"));
-    netns.run_ok(&["unshare", "--mount", "--", "busybox", "sh", "-c", &script]);
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
-    (
-        read("group-of-fastd").trim().to_string(),
-        read("config-of-fastd"),
-    )
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(&record)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
-fn with_the_patch_fastd_starts_in_its_group() {
-    let netns = Netns::as_root();
+fn with_the_patch_procd_starts_fastd_in_the_instances_group() {
+    require("busybox");
+    let patch = std::fs::read_to_string(repo(PATCH)).unwrap();
+    let hunks = hunks(&patch);
+    assert_eq!(hunks.len(), 1, "{hunks:?}");
+    let hunk = &hunks[0];
+    assert_eq!(hunk.path, "doc/examples/openwrt/fastd.init");
+    assert!(
+        hunk.before.iter().all(|l| hunk.after.contains(l)),
+        "the patch only adds lines: {hunk:?}"
+    );
+
     let scratch = Scratch::new("fastd-patch");
-    let dir = scratch.path("");
-    // The patched tree: a copy of OpenWrt's fastd.init where the patch expects it.
-    let tree = scratch.path("packages");
-    let patched = tree.join("net/fastd/files/fastd.init");
-    std::fs::create_dir_all(patched.parent().unwrap()).unwrap();
-    std::fs::copy(repo("tests/fixtures/openwrt/fastd.init"), &patched).unwrap();
+    let tree = scratch.path("fastd");
+    let init = tree.join(&hunk.path);
+    std::fs::create_dir_all(init.parent().unwrap()).unwrap();
+    let prologue = "#!/bin/sh /etc/rc.common\n\
+                    # A procd init script written for this test, ending in the lines the patch names.\n\
+                    USE_PROCD=1\n\
+                    TMP_FASTD=/tmp/fastd\n\
+                    FASTD_COMMAND=/usr/bin/fastd\n\
+                    \n\
+                    start_instance() {\n\
+                    \tlocal s=\"$1\"\n\
+                    \tlocal cfgfile=\"$TMP_FASTD/fastd.$s.conf\"\n\
+                    \n\
+                    \tprocd_open_instance \"$s\"\n\
+                    \n";
+    std::fs::write(&init, format!("{prologue}{}\n", hunk.before.join("\n"))).unwrap();
+    let unpatched = scratch.path("unpatched.init");
+    std::fs::copy(&init, &unpatched).unwrap();
     let applied = output(
         Command::new("git")
             .current_dir(&tree)
-            .env("GIT_CEILING_DIRECTORIES", &dir)
+            .env("GIT_CEILING_DIRECTORIES", scratch.path(""))
             .args(["apply", "-p1"])
-            .arg(repo(
-                "packaging/openwrt/fastd/0001-fastd-start-in-the-configured-group.patch",
-            )),
+            .arg(repo(PATCH)),
     );
     assert!(
         applied.status.success(),
         "{}",
         String::from_utf8_lossy(&applied.stderr)
     );
-    // fastd stood in for: it records its group and configuration, and brings the interface
-    // up (a file here).
-    let fastd = dir.join("fastd");
-    std::fs::write(
-        &fastd,
-        format!(
-            "#!/bin/sh\ncat > '{d}/config-of-fastd'\nid -gn > '{d}/group-of-fastd'\ntouch '{d}/started'\n",
-            d = dir.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&fastd, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut group = std::fs::read_to_string("/etc/group").unwrap();
-    group += "gluon-mesh-vpn:x:800:\n";
-    std::fs::write(dir.join("group"), group).unwrap();
 
-    let (before, _) = start(&netns, &dir, &repo("tests/fixtures/openwrt/fastd.init"));
-    assert_eq!(before, "root", "unpatched, fastd starts as root's group");
-    let (after, config) = start(&netns, &dir, &patched);
-    assert_eq!(after, "gluon-mesh-vpn");
-    // The configuration is what it was, the group in it included.
-    for line in [
-        "group \"gluon-mesh-vpn\";",
-        "packet mark 1;",
-        "interface \"mesh-vpn\";",
-    ] {
-        assert!(config.contains(line), "{config}");
-    }
+    let records = scratch.path("records");
+    std::fs::create_dir_all(&records).unwrap();
+    let before = procd_params(&unpatched, "gluon-mesh-vpn", &records);
+    assert!(
+        before
+            .iter()
+            .any(|l| l.starts_with("set_param command /usr/bin/fastd --config ")),
+        "{before:?}"
+    );
+    assert!(
+        !before.iter().any(|l| l.starts_with("set_param group")),
+        "unpatched, fastd starts in root's group: {before:?}"
+    );
+    let after = procd_params(&init, "gluon-mesh-vpn", &records);
+    assert!(
+        after.contains(&"set_param group gluon-mesh-vpn".to_string()),
+        "{after:?}"
+    );
+    assert_eq!(
+        procd_params(&init, "", &records),
+        before,
+        "an instance without a group starts as before"
+    );
 }

@@ -26,15 +26,10 @@ const SCRIPTS: [&str; 8] = [
     "../control/prerm",
 ];
 
-/// Stand-ins for procd's helpers (`/lib/functions/procd.sh`).
-const PROCD: &str = "
-procd_open_instance() { echo open_instance; }
-procd_set_param() { echo \"set_param $*\"; }
-procd_append_param() { echo \"append_param $*\"; }
-procd_add_jail() { echo \"add_jail $*\"; }
-procd_add_jail_mount() { echo \"add_jail_mount $*\"; }
-procd_close_instance() { echo close_instance; }
-";
+/// The stand-in for procd's helpers (`/lib/functions/procd.sh`): each prints what it is given.
+fn procd_standin() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/openwrt/standin/procd.sh")
+}
 
 /// Runs `script` with busybox `sh` as root in a mount namespace with tmpfs over /var;
 /// `setup` runs first, in the same shell. Returns what it printed.
@@ -65,8 +60,9 @@ fn the_init_script_starts_dns54_as_gluon_wan_dnsmasq_was_started() {
     let scratch = Scratch::new("init-scripts");
     let init = files().join("etc/init.d/gluon-wan-dns54");
     let start = format!(
-        "{PROCD}\n. '{}'\nstart_service\nls -ln /var/gluon/wan-dnsmasq/resolv.conf | \
+        ". '{}'\n. '{}'\nstart_service\nls -ln /var/gluon/wan-dnsmasq/resolv.conf | \
          awk '{{print \"resolv\", $1, $5}}'",
+        procd_standin().display(),
         init.display()
     );
     let command = "set_param command /usr/sbin/dns54 --resolv-file \

@@ -326,84 +326,73 @@ fn the_index_names_every_package_with_its_size_and_hash_and_its_signature_holds(
     }
 }
 
-/// The users and groups `package` asks for, made as a node makes them: OpenWrt's own
-/// `add_group_and_user` (a fixture copied from its base-files), which the postinst calls
-/// through `default_postinst`, reads the package's control file and adds them to an OpenWrt
-/// root's files, under busybox `sh`. Returns the root's passwd and group files.
-fn accounts_after_installing(package: &str) -> (String, String) {
+/// One `Require-User` entry as OpenWrt's `USERID` writes it and its postinst reads it
+/// (`user[=uid]:group[=gid]`, each part optional): (user, uid, group, gid).
+fn required_users(control: &str) -> Vec<(String, String, String, String)> {
+    let field = control
+        .lines()
+        .find_map(|l| l.strip_prefix("Require-User: "))
+        .unwrap_or_default();
+    let split = |part: &str| {
+        let (name, id) = part.split_once('=').unwrap_or((part, ""));
+        (name.to_string(), id.to_string())
+    };
+    field
+        .split_whitespace()
+        .map(|tuple| {
+            let (user, group) = tuple.split_once(':').unwrap_or((tuple, ""));
+            let ((user, uid), (group, gid)) = (split(user), split(group));
+            (user, uid, group, gid)
+        })
+        .collect()
+}
+
+/// The control file and postinst of `package` (mips_24kc; every architecture's are the same).
+fn control_and_postinst(package: &str) -> (String, Option<String>) {
     let scratch = integration_tests::Scratch::new(&format!("packages-user-{package}"));
     let (dir, _) = package_dir("mips_24kc");
     let ipk = dir.join(format!("{package}_0.1.0-r1_mips_24kc.ipk"));
-    let root = scratch.path("root");
-    for sub in ["etc", "usr/lib/opkg/info"] {
-        std::fs::create_dir_all(root.join(sub)).unwrap();
-    }
-    // An OpenWrt root's accounts, as base-files installs them.
-    std::fs::write(
-        root.join("etc/passwd"),
-        "root:x:0:0:root:/root:/bin/ash\ndaemon:*:1:1:daemon:/var:/bin/false\n\
-         network:*:101:101:network:/var:/bin/false\nnobody:*:65534:65534:nobody:/var:/bin/false\n",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("etc/group"),
-        "root:x:0:\ndaemon:x:1:\nnetwork:x:101:\nnogroup:x:65534:\n",
-    )
-    .unwrap();
-    std::fs::write(root.join("etc/shadow"), "root:::0:99999:7:::\n").unwrap();
     let control_tar = scratch.path("control.tar.gz");
     std::fs::write(&control_tar, member(&ipk, "./control.tar.gz")).unwrap();
-    std::fs::write(
-        root.join(format!("usr/lib/opkg/info/{package}.control")),
-        member(&control_tar, "./control"),
-    )
-    .unwrap();
-    let functions =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/openwrt/functions-users.sh");
-    let script = format!(
-        ". '{}'\nroot=\"$IPKG_INSTROOT\"\nadd_group_and_user {package}",
-        functions.display()
-    );
-    let out = output(
-        Command::new("busybox")
-            .args(["sh", "-c", &script])
-            .env("IPKG_INSTROOT", &root),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    (
-        std::fs::read_to_string(root.join("etc/passwd")).unwrap(),
-        std::fs::read_to_string(root.join("etc/group")).unwrap(),
-    )
+    let listing = text(&tar(&["-tz"], Some(&control_tar)));
+    let postinst = listing
+        .lines()
+        .any(|l| l == "./postinst")
+        .then(|| text(&member(&control_tar, "./postinst")));
+    (text(&member(&control_tar, "./control")), postinst)
 }
 
-/// The user dns54 drops to.
+/// The user dns54 drops to, with a group of its own, numbered by the node (OpenWrt's
+/// `default_postinst` makes them from the field: `cargo xtask conformance` runs the real one).
 #[test]
-fn installing_gluon_wan_dns54_makes_its_user_as_openwrt_does() {
-    let (passwd, group) = accounts_after_installing("gluon-wan-dns54");
-    assert!(
-        passwd.ends_with(
-            "gluon-wan-dns54:x:32768:32768:gluon-wan-dns54:/var/run/gluon-wan-dns54:/bin/false\n"
-        ),
-        "{passwd}"
+fn gluon_wan_dns54_asks_the_node_for_its_user_and_group() {
+    let (control, postinst) = control_and_postinst("gluon-wan-dns54");
+    assert_eq!(
+        required_users(&control),
+        [(
+            "gluon-wan-dns54".to_string(),
+            String::new(),
+            "gluon-wan-dns54".to_string(),
+            String::new()
+        )]
     );
-    assert!(
-        group.ends_with("gluon-wan-dns54:x:32768:gluon-wan-dns54\n"),
-        "{group}"
-    );
-    // dns54 finds it as it reads /etc/passwd, without libc.
-    assert!(
-        passwd
-            .lines()
-            .any(|l| l.starts_with("gluon-wan-dns54:x:32768:32768:"))
-    );
+    assert!(postinst.unwrap().contains("default_postinst \"$0\" \"$@\""));
 }
 
 /// viawan's own group, at the number the firewall rules name it by, and no user.
 #[test]
-fn installing_gluon_wan_viawan_makes_its_group_at_801() {
-    let (passwd, group) = accounts_after_installing("gluon-wan-viawan");
-    assert!(group.ends_with("gluon-viawan:x:801:\n"), "{group}");
-    assert!(!passwd.contains("viawan"), "{passwd}");
+fn gluon_wan_viawan_asks_the_node_for_its_group_at_801() {
+    let (control, postinst) = control_and_postinst("gluon-wan-viawan");
+    assert_eq!(
+        required_users(&control),
+        [(
+            String::new(),
+            String::new(),
+            "gluon-viawan".to_string(),
+            "801".to_string()
+        )]
+    );
+    assert!(postinst.unwrap().contains("default_postinst \"$0\" \"$@\""));
 }
 
 /// GNU make on the feed Makefile (as `cargo xtask package` writes it) for an image of package
