@@ -9,10 +9,12 @@ use std::path::{Path, PathBuf};
 
 /// The cache directory of one task's things (`real-kernel`, `conformance`).
 pub fn dir(task: &str) -> PathBuf {
+    // Without HOME in the environment (CI may clear it) the user's home directory comes
+    // from the password database, so that the cache is still the machine's, not the clone's.
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .or_else(|| std::env::home_dir().map(|home| home.join(".cache")))
         .unwrap_or_else(|| root().join("target/cache"));
     base.join("gluon-wan-tools").join(task)
 }
