@@ -1,9 +1,16 @@
 //! The firewall rules the packages ship (`packaging/openwrt/files/`), loaded with the real nft
-//! (firewall4) into a namespace the test makes, as root, around dns54, viawan and two dnsmasq
-//! servers: the node's resolver on 127.0.0.1:53 and ::1 (the mesh's, as on a node) and the
-//! WAN's upstream that dns54 asks. The rules name the mesh VPN's group by Gluon's number for
-//! it, 800; viawan takes it by name, which /etc/group gets in a mount namespace of each
-//! command that needs it.
+//! (firewall4) and the legacy iptables (firewall3, as Gluon runs it) into a namespace the
+//! test makes, as root, around dns54, viawan and two dnsmasq servers: the node's resolver on
+//! 127.0.0.1:53 and ::1 (the mesh's, as on a node) and the WAN's upstream that dns54 asks.
+//! The rules name the mesh VPN's group by Gluon's number for it, 800; viawan takes it by name,
+//! which /etc/group gets in a mount namespace of each command that needs it.
+//!
+//! firewall3's files are loaded after firewall3's own rules, as its includes are. Here those
+//! are stood in for by `FIREWALL3_OWN_RULES`, the start of firewall3's `OUTPUT` chains as it
+//! writes them (loopback, established flows and each zone's devices accepted first); with
+//! `GWT_FIREWALL3` set to a prefix holding the real firewall3 and its legacy iptables
+//! (`cargo xtask conformance` builds them), the real firewall3 writes its rules and loads the
+//! files itself, from a UCI configuration with a WAN and a mesh zone.
 
 use integration_tests::{Netns, Running, Scratch, dist_dir, dnsmasq, output};
 use std::path::PathBuf;
@@ -78,6 +85,68 @@ enum Firewall {
     Iptables,
 }
 
+/// The start of the `OUTPUT` chain firewall3 writes for a node with a WAN zone on `br-wan`
+/// and a mesh zone on `mesh0`, both accepting output (IPv4 and IPv6 alike), without its
+/// comments and custom-rule chains: what an include's rules come after.
+const FIREWALL3_OWN_RULES: &str = "*filter
+:zone_wan_output - [0:0]
+:zone_mesh_output - [0:0]
+-A OUTPUT -o lo -j ACCEPT
+-A OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A OUTPUT -o br-wan -j zone_wan_output
+-A OUTPUT -o mesh0 -j zone_mesh_output
+-A zone_wan_output -o br-wan -j ACCEPT
+-A zone_mesh_output -o mesh0 -j ACCEPT
+COMMIT
+";
+
+/// firewall3's UCI configuration for the real one (`GWT_FIREWALL3`): the same two zones and
+/// the two includes, as packaging/openwrt/README.md tells an image builder to add them.
+fn firewall3_config(files: &std::path::Path) -> String {
+    let zone = |name: &str, device: &str| {
+        format!(
+            "config zone\n\toption name '{name}'\n\toption device '{device}'\n\
+             \toption input 'ACCEPT'\n\toption output 'ACCEPT'\n\toption forward 'REJECT'\n\n"
+        )
+    };
+    let include = |family: &str| {
+        format!(
+            "config include 'gluon_wan_tools_{family}'\n\toption type 'restore'\n\
+             \toption family '{family}'\n\toption path '{}'\n\n",
+            files
+                .join(format!("usr/share/gluon-wan-tools/firewall3.{family}"))
+                .display()
+        )
+    };
+    format!(
+        "config defaults\n\toption input 'ACCEPT'\n\toption output 'ACCEPT'\n\
+         \toption forward 'REJECT'\n\n{}{}{}{}",
+        zone("wan", "br-wan"),
+        zone("mesh", "mesh0"),
+        include("ipv4"),
+        include("ipv6")
+    )
+}
+
+/// The real firewall3's prefix (`sbin/firewall3`, its legacy iptables, `lib/`), when
+/// conformance gives one.
+fn real_firewall3() -> Option<PathBuf> {
+    std::env::var_os("GWT_FIREWALL3").map(PathBuf::from)
+}
+
+/// A legacy iptables program (`iptables-legacy`, `ip6tables-legacy-restore`, …): the real
+/// firewall3's own build when there is one, else Debian's.
+fn legacy(netns: &Netns, program: &str) -> std::process::Command {
+    match real_firewall3() {
+        Some(prefix) => {
+            let mut cmd = netns.command(&prefix.join("sbin").join(program).to_string_lossy());
+            cmd.env("LD_LIBRARY_PATH", prefix.join("lib"));
+            cmd
+        }
+        None => netns.command(program),
+    }
+}
+
 /// The packets the fail-closed rule has dropped (IPv4 and IPv6).
 fn dropped(netns: &Netns, firewall: Firewall) -> u64 {
     match firewall {
@@ -108,10 +177,12 @@ fn viawan_dropped(netns: &Netns, firewall: Firewall) -> u64 {
 
 /// The packets the DROP rule of firewall3's chain `chain` has counted, IPv4 and IPv6.
 fn iptables_dropped(netns: &Netns, chain: &str) -> u64 {
-    ["iptables", "ip6tables"]
+    ["iptables-legacy", "ip6tables-legacy"]
         .iter()
         .map(|tool| {
-            let listing = netns.run_ok(&[tool, "-L", chain, "-v", "-n", "-x"]);
+            let out = output(legacy(netns, tool).args(["-L", chain, "-v", "-n", "-x"]));
+            assert!(out.status.success(), "{tool}: {}", text(&out.stderr));
+            let listing = text(&out.stdout);
             let drop = listing
                 .lines()
                 .find(|l| l.contains("DROP"))
@@ -179,33 +250,16 @@ fn the_rules_hold(firewall: Firewall, scratch_name: &str) {
             .unwrap(),
     );
     let files = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../packaging/openwrt/files");
-    let loads: Vec<Vec<String>> = match firewall {
-        Firewall::Nftables => vec![vec![
-            "nft".into(),
-            "-f".into(),
-            nft_rules().to_string_lossy().into(),
-        ]],
-        Firewall::Iptables => ["iptables-restore", "ip6tables-restore"]
-            .iter()
-            .zip(["ipv4", "ipv6"])
-            .map(|(tool, family)| {
-                let file = files.join(format!("usr/share/gluon-wan-tools/firewall3.{family}"));
-                vec![
-                    tool.to_string(),
-                    "--noflush".into(),
-                    file.to_string_lossy().into(),
-                ]
-            })
-            .collect(),
-    };
-    for load in &loads {
-        let argv: Vec<&str> = load.iter().map(String::as_str).collect();
-        let loaded = with_vpn_group(&netns, &scratch, &argv);
-        assert!(
-            loaded.status.success(),
-            "{argv:?}: {}",
-            text(&loaded.stderr)
-        );
+    match firewall {
+        Firewall::Nftables => {
+            let loaded = with_vpn_group(
+                &netns,
+                &scratch,
+                &["nft", "-f", &nft_rules().to_string_lossy()],
+            );
+            assert!(loaded.status.success(), "nft: {}", text(&loaded.stderr));
+        }
+        Firewall::Iptables => load_firewall3(&netns, &scratch, &files),
     }
     // Wait until both resolvers answer.
     let start = Instant::now();
@@ -278,6 +332,82 @@ fn the_rules_hold(firewall: Firewall, scratch_name: &str) {
     );
 }
 
+/// firewall3's own rules, then the two files through `iptables-restore --noflush`, as
+/// firewall3 loads its includes: the stand-in's rules with Debian's legacy iptables, or the
+/// real firewall3 (`GWT_FIREWALL3`) with its configuration in a mount namespace of its own.
+fn load_firewall3(netns: &Netns, scratch: &Scratch, files: &std::path::Path) {
+    let Some(prefix) = real_firewall3() else {
+        for (restore, family) in [
+            ("iptables-legacy-restore", "ipv4"),
+            ("ip6tables-legacy-restore", "ipv6"),
+        ] {
+            let own = scratch.path(&format!("firewall3-own.{family}"));
+            std::fs::write(&own, FIREWALL3_OWN_RULES).unwrap();
+            let file = files.join(format!("usr/share/gluon-wan-tools/firewall3.{family}"));
+            for load in [
+                &[own.to_str().unwrap()][..],
+                &["--noflush", file.to_str().unwrap()],
+            ] {
+                let loaded = output(legacy(netns, restore).args(load));
+                assert!(
+                    loaded.status.success(),
+                    "{restore} {load:?}: {}",
+                    text(&loaded.stderr)
+                );
+            }
+        }
+        return;
+    };
+    // firewall3 reads /etc/config/firewall and runs `iptables-restore` from PATH: a copy of
+    // /etc with the configuration, and PATH to its own legacy iptables.
+    let config = scratch.path("firewall3-config");
+    std::fs::write(&config, firewall3_config(files)).unwrap();
+    let bin = scratch.path("firewall3-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for (name, program) in [
+        ("iptables-restore", "iptables-legacy-restore"),
+        ("ip6tables-restore", "ip6tables-legacy-restore"),
+    ] {
+        let _ = std::fs::remove_file(bin.join(name));
+        std::os::unix::fs::symlink(prefix.join("sbin").join(program), bin.join(name)).unwrap();
+    }
+    let script = "set -e
+mount -t tmpfs none /mnt
+mkdir /mnt/etc
+cp -a /etc/. /mnt/etc/
+mkdir -p /mnt/etc/config
+cp \"$1\" /mnt/etc/config/firewall
+mount --bind /mnt/etc /etc
+mount -t tmpfs none /var/run
+export PATH=\"$2:$PATH\"
+# Started, reloaded (the include is not run again, firewall3 redoes only its own rules) and
+# restarted (everything anew): the include's rules stay first, once.
+for command in start reload restart; do \"$3\" -q $command; done";
+    let started = output(
+        netns
+            .command("unshare")
+            .args(["--mount", "--", "sh", "-c", script, "sh"])
+            .arg(&config)
+            .arg(&bin)
+            .arg(prefix.join("sbin/firewall3"))
+            .env("LD_LIBRARY_PATH", prefix.join("lib")),
+    );
+    assert!(
+        started.status.success(),
+        "firewall3 start, reload, restart: {}",
+        text(&started.stderr)
+    );
+    for tool in ["iptables-legacy", "ip6tables-legacy"] {
+        let rules = text(&output(legacy(netns, tool).args(["-S", "OUTPUT"])).stdout);
+        let ours: Vec<&str> = rules.lines().filter(|l| l.contains("-j gluon_")).collect();
+        let first: Vec<&str> = rules.lines().skip(1).take(3).collect();
+        assert!(
+            rules.contains("!fw3") && ours.len() == 3 && first == ours,
+            "{tool}: the include's three rules are not first, once, before firewall3's own:\n{rules}"
+        );
+    }
+}
+
 #[test]
 fn nftables_send_the_vpn_groups_dns_to_port_54_and_keep_marked_packets_off_the_mesh() {
     the_rules_hold(Firewall::Nftables, "firewall-nft");
@@ -321,12 +451,18 @@ fn the_rules_load_without_the_vpn_group_and_so_does_the_rest_of_the_ruleset() {
     // firewall3: each file through its own iptables-restore --noflush, as its includes go.
     let files = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../packaging/openwrt/files");
     for (restore, list, family) in [
-        ("iptables-restore", "iptables", "ipv4"),
-        ("ip6tables-restore", "ip6tables", "ipv6"),
+        ("iptables-legacy-restore", "iptables-legacy", "ipv4"),
+        ("ip6tables-legacy-restore", "ip6tables-legacy", "ipv6"),
     ] {
         let file = files.join(format!("usr/share/gluon-wan-tools/firewall3.{family}"));
-        netns.run_ok(&[restore, "--noflush", file.to_str().unwrap()]);
-        let listing = netns.run_ok(&[list, "-t", "nat", "-S", "gluon_wan_dns"]);
+        let loaded = output(legacy(&netns, restore).args(["--noflush", file.to_str().unwrap()]));
+        assert!(
+            loaded.status.success(),
+            "{restore}: {}",
+            text(&loaded.stderr)
+        );
+        let listing =
+            text(&output(legacy(&netns, list).args(["-t", "nat", "-S", "gluon_wan_dns"])).stdout);
         assert!(listing.contains("--gid-owner 800"), "{listing}");
     }
 }

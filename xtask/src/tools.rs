@@ -166,16 +166,17 @@ pub const TOOLS: &[Tool] = &[
         why: "sets up the network namespaces of the tests",
     },
     Tool {
-        program: "iptables-restore",
+        program: "iptables-legacy-restore",
         package: "iptables",
         need: Need::Test,
-        why: "loads the firewall3 rules the packages ship, in their test",
+        why: "loads the firewall3 rules the packages ship, in their test, with the legacy \
+              iptables Gluon's firewall3 runs on",
     },
     Tool {
-        program: "ip6tables-restore",
+        program: "ip6tables-legacy-restore",
         package: "iptables",
         need: Need::Test,
-        why: "loads the firewall3 IPv6 rules the packages ship, in their test",
+        why: "loads the firewall3 IPv6 rules the packages ship, in their test (legacy)",
     },
     Tool {
         program: "signify-openbsd",
