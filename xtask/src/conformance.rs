@@ -37,10 +37,13 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
     patches::check(&mut tally, &origin, &cache, &work.join("patches"));
 
     let mut programs = None;
-    tally.check("usign and opkg built from their pinned sources", || {
-        programs = Some(build::programs(&origin, &cache)?);
-        Ok(())
-    });
+    tally.check(
+        "usign, opkg, uci, ubus, iptables and firewall3 built from their sources",
+        || {
+            programs = Some(build::programs(&origin, &cache)?);
+            Ok(())
+        },
+    );
     let keys = crate::package::run_key_dir();
     let foreign = work.join("foreign-key");
     let feeds_built = tally.check(
@@ -71,6 +74,17 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
             "the feed's checks",
             "usign and opkg or the feed did not build",
         ),
+    }
+    let firewall = "the firewall tests with the real firewall3 and its legacy iptables";
+    match (&programs, feeds_built) {
+        (Some(programs), true) => tally.cargo_test(
+            firewall,
+            crate::cmd::cargo()
+                .args(["test", "-p", "integration-tests", "--test", "firewall"])
+                .env("GWT_FIREWALL3", programs.prefix())
+                .env("GWT_DIST_DIR", root().join("target/dist")),
+        ),
+        _ => tally.skip(firewall, "firewall3 or the dist files did not build"),
     }
     println!("upstream sources (xtask/src/conformance/upstream.rs):");
     for u in upstream::UPSTREAMS {

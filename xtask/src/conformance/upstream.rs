@@ -48,6 +48,28 @@ pub const UPSTREAMS: &[Upstream] = &[
         pin: "OpenWrt 24.10's",
     },
     Upstream {
+        name: "uci",
+        repo: "openwrt/uci",
+        commit: "16ff0badbde7e17ec3bd1f827ffe45922956cf86",
+        date: "2025-01-20",
+        pin: "OpenWrt 24.10's; newest 66127cd7 (2025-12-02)",
+    },
+    Upstream {
+        name: "ubus",
+        repo: "openwrt/ubus",
+        commit: "60e04048a0e2f3e33651c19e62861b41be4c290f",
+        date: "2025-10-17",
+        pin: "OpenWrt 24.10's; newest 3cc98db1 (2025-12-02)",
+    },
+    Upstream {
+        name: "firewall3",
+        repo: "openwrt/firewall3",
+        commit: "1aef9791a21e3d15d4357060f09a7bb9ed3d6e4e",
+        date: "2024-10-18",
+        pin: "the newest before OpenWrt 24.10 branched, which 24.10 has not updated (its \
+              Makefile could not be read here); newest 3a65fde5 (2025-10-03)",
+    },
+    Upstream {
         name: "gluon-stable",
         repo: "freifunk-gluon/gluon",
         commit: "e2fe4b52effcf32e498e1afa283dbe8dccf21ffb",
