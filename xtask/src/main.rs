@@ -99,7 +99,7 @@ fn main() -> ExitCode {
             Ok(status) => return ExitCode::from(status),
             Err(failure) => Err(failure),
         },
-        Some("package") => match package_options(rest) {
+        Some("package") => match one_option(rest, "--key", "the secret key's file") {
             Ok(key) => package::package(key),
             Err(message) => return usage_error(message),
         },
@@ -116,7 +116,7 @@ fn main() -> ExitCode {
             Ok((target, seconds)) => test::fuzz(target, seconds),
             Err(message) => return usage_error(message),
         },
-        Some("conformance") => match conformance_options(rest) {
+        Some("conformance") => match one_option(rest, "--mirror", "a directory of bare clones") {
             Ok(mirror) => conformance::conformance(mirror.map(std::path::Path::new)),
             Err(message) => return usage_error(message),
         },
@@ -150,16 +150,18 @@ fn flags(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// `[--key SECRET_KEY] [--verbose]` of `cargo xtask package`.
-fn package_options(args: &[String]) -> Result<Option<&str>, String> {
-    let mut key = None;
+/// `[NAME VALUE] [--verbose]`: the options of a task that takes one option with a value
+/// (`package --key SECRET_KEY`, `conformance --mirror DIR`), at most once; `what` says what
+/// the value is, for the message when it is missing.
+fn one_option<'a>(args: &'a [String], name: &str, what: &str) -> Result<Option<&'a str>, String> {
+    let mut value = None;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--key" if key.is_none() => {
-                key = Some(
+            given if given == name && value.is_none() => {
+                value = Some(
                     args.next()
-                        .ok_or("--key takes the secret key's file")?
+                        .ok_or_else(|| format!("{name} takes {what}"))?
                         .as_str(),
                 );
             }
@@ -167,27 +169,7 @@ fn package_options(args: &[String]) -> Result<Option<&str>, String> {
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
-    Ok(key)
-}
-
-/// `[--mirror DIR] [--verbose]` of `cargo xtask conformance`.
-fn conformance_options(args: &[String]) -> Result<Option<&str>, String> {
-    let mut mirror = None;
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--mirror" if mirror.is_none() => {
-                mirror = Some(
-                    args.next()
-                        .ok_or("--mirror takes a directory of bare clones")?
-                        .as_str(),
-                );
-            }
-            "--verbose" | "-v" => cmd::set_verbose(),
-            other => return Err(format!("unknown argument `{other}`")),
-        }
-    }
-    Ok(mirror)
+    Ok(value)
 }
 
 /// `[TARGET] [--seconds N] [--verbose]` of `cargo xtask fuzz`.
@@ -212,7 +194,7 @@ fn fuzz_options(args: &[String]) -> Result<(Option<&str>, u32), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::package_options;
+    use super::one_option;
 
     fn words(line: &str) -> Vec<String> {
         line.split_whitespace().map(String::from).collect()
@@ -220,10 +202,12 @@ mod tests {
 
     #[test]
     fn package_takes_a_key_once_and_nothing_else() {
-        assert_eq!(package_options(&words("")), Ok(None));
-        assert_eq!(package_options(&words("--key k.sec")), Ok(Some("k.sec")));
-        assert!(package_options(&words("--key")).is_err());
-        assert!(package_options(&words("--key a --key b")).is_err());
-        assert!(package_options(&words("--bogus")).is_err());
+        let package_options =
+            |line: &str| one_option(&words(line), "--key", "a file").map(|o| o.map(String::from));
+        assert_eq!(package_options(""), Ok(None));
+        assert_eq!(package_options("--key k.sec"), Ok(Some("k.sec".into())));
+        assert!(package_options("--key").is_err());
+        assert!(package_options("--key a --key b").is_err());
+        assert!(package_options("--bogus").is_err());
     }
 }
