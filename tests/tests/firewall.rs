@@ -5,6 +5,8 @@
 //! The rules name the mesh VPN's group by Gluon's number for it, 800; viawan takes it by name,
 //! which /etc/group gets in a mount namespace of each command that needs it.
 //!
+//! The nftables table is loaded after a stand-in of firewall4's own table
+//! (`FIREWALL4_OWN_RULES`), whose accepts must not end our table's chains.
 //! firewall3's files are loaded after firewall3's own rules, as its includes are. Here those
 //! are stood in for by `FIREWALL3_OWN_RULES`, the start of firewall3's `OUTPUT` chains as it
 //! writes them (loopback, established flows and each zone's devices accepted first); with
@@ -98,6 +100,19 @@ const FIREWALL3_OWN_RULES: &str = "*filter
 -A zone_wan_output -o br-wan -j ACCEPT
 -A zone_mesh_output -o mesh0 -j ACCEPT
 COMMIT
+";
+
+/// The start of the output chain firewall4 writes for the same node: loopback, established
+/// flows and each zone's devices accepted. A stand-in, as `FIREWALL3_OWN_RULES` is.
+const FIREWALL4_OWN_RULES: &str = "table inet fw4 {
+\tchain output {
+\t\ttype filter hook output priority filter; policy accept;
+\t\toifname \"lo\" accept
+\t\tct state established,related accept
+\t\toifname \"br-wan\" accept
+\t\toifname \"mesh0\" accept
+\t}
+}
 ";
 
 /// firewall3's UCI configuration for the real one (`GWT_FIREWALL3`): the same two zones and
@@ -252,12 +267,14 @@ fn the_rules_hold(firewall: Firewall, scratch_name: &str) {
     let files = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../packaging/openwrt/files");
     match firewall {
         Firewall::Nftables => {
-            let loaded = with_vpn_group(
-                &netns,
-                &scratch,
-                &["nft", "-f", &nft_rules().to_string_lossy()],
-            );
-            assert!(loaded.status.success(), "nft: {}", text(&loaded.stderr));
+            // firewall4's own table first, as on a node: its accepts end its chain, not ours.
+            let own = scratch.path("firewall4-own.nft");
+            std::fs::write(&own, FIREWALL4_OWN_RULES).unwrap();
+            for file in [own, nft_rules()] {
+                let loaded =
+                    with_vpn_group(&netns, &scratch, &["nft", "-f", &file.to_string_lossy()]);
+                assert!(loaded.status.success(), "nft: {}", text(&loaded.stderr));
+            }
         }
         Firewall::Iptables => load_firewall3(&netns, &scratch, &files),
     }
