@@ -902,8 +902,8 @@ fn a_gluon_node_keeps_its_vpn_and_its_dns_on_the_wan_and_the_rest_on_the_mesh() 
     );
 
     // Fault: every ip rule flushed in the middle of marked traffic, as netifd does when it
-    // loads its configuration (it then puts back only main and default, and its own rules
-    // later). No marked packet leaves by the mesh; the next iface event makes the policy
+    // starts and on `network restart` (it then puts back only main and default, and its own
+    // rules later). No marked packet leaves by the mesh; the next iface event makes the policy
     // whole again.
     let dropped_before = guard_drops(&net);
     let launcher_wan_before = net.node_counted("launcher_wan");

@@ -6,6 +6,7 @@
 
 mod build;
 mod feed;
+mod netifd;
 mod patches;
 mod upstream;
 
@@ -38,7 +39,7 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
 
     let mut programs = None;
     tally.check(
-        "usign, opkg, uci, ubus, iptables and firewall3 built from their sources",
+        "usign, opkg, uci, ubus, iptables, firewall3 and netifd built from their sources",
         || {
             programs = Some(build::programs(&origin, &cache)?);
             Ok(())
@@ -74,6 +75,10 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
             "the feed's checks",
             "usign and opkg or the feed did not build",
         ),
+    }
+    match (&programs, feeds_built) {
+        (Some(programs), true) => netifd::check(&mut tally, programs, &work.join("netifd")),
+        _ => tally.skip("netifd's checks", "netifd or the dist files did not build"),
     }
     let firewall = "the firewall tests with the real firewall3 and its legacy iptables";
     match (&programs, feeds_built) {

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const RECIPE: &str = "conformance build v2";
+const RECIPE: &str = "conformance build v3";
 
 /// The upstreams built with CMake, in the order their dependencies need, with their options.
 /// firewall3 comes last: it links the iptables libraries built before it (`iptables`).
@@ -20,6 +20,13 @@ const CMAKE_BUILDS: &[(&str, &[&str])] = &[
     // OpenWrt links firewall3 with its iptables extensions built in (`iptext`), as below;
     // GCC 12 warns about a `%s` that GCC 13, OpenWrt 24.10's, does not.
     ("firewall3", &["-DCMAKE_C_STANDARD_LIBRARIES=-lxtables -lm"]),
+    ("libnl-tiny", &[]),
+    // Only its library, which netifd links: the rest needs ucode, whose headers it looks for
+    // (an include directory that exists stands in for them, unused by the library).
+    ("udebug", &["-Ducode_include_dir=/usr/include"]),
+    // Built in its source tree, as OpenWrt does (a build step runs a script of the tree);
+    // libnl-tiny as OpenWrt passes it; GCC 12 warns where GCC 13 does not.
+    ("netifd", &[]),
 ];
 
 /// The prefix the programs are installed into (`bin/`, `sbin/`, `lib/`).
@@ -74,13 +81,29 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
     let extensions = build_iptables(&iptables, &dir.join("build/iptables"), &prefix, jobs)?;
     for (name, options) in CMAKE_BUILDS {
-        let source = tree(upstream(name), origin, cache)?;
+        let mut source = tree(upstream(name), origin, cache)?;
         let build = dir.join("build").join(name);
+        if *name == "netifd" {
+            run_quiet(Command::new("cp").arg("-a").arg(&source).arg(&build))?;
+            source = build.clone();
+        }
         eprintln!("xtask: building {name} into {}", prefix.display());
         let mut c_flags = format!("-I{}", prefix.join("include").display());
-        if *name == "firewall3" {
-            c_flags.push_str(" -Wno-error=format-overflow");
+        match *name {
+            "firewall3" => c_flags.push_str(" -Wno-error=format-overflow"),
+            "netifd" => {
+                let nl = prefix.join("include/libnl-tiny");
+                c_flags.push_str(&format!(
+                    " -I{} -Wno-error=maybe-uninitialized",
+                    nl.display()
+                ));
+            }
+            _ => {}
         }
+        let libnl = format!(
+            "-DLIBNL_LIBS={}",
+            prefix.join("lib/libnl-tiny.so").display()
+        );
         let libs = format!(
             "-L{} -L{}",
             prefix.join("lib").display(),
@@ -98,20 +121,26 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
                 .arg(format!("-DCMAKE_C_FLAGS={c_flags}"))
                 .arg(format!("-DCMAKE_EXE_LINKER_FLAGS={libs}"))
                 .arg(format!("-DCMAKE_SHARED_LINKER_FLAGS={libs}"))
-                .args(*options),
+                .args(*options)
+                .args((*name == "netifd").then_some(&libnl)),
         )?;
-        run_quiet(
-            Command::new("make")
-                .arg("-C")
-                .arg(&build)
-                .arg(format!("-j{jobs}")),
-        )?;
-        if *name == "firewall3" {
-            // Its install rule names /usr/sbin whatever the prefix.
-            fs::create_dir_all(prefix.join("sbin"))?;
-            fs::copy(build.join("firewall3"), prefix.join("sbin/firewall3"))?;
-        } else {
-            run_quiet(Command::new("make").arg("-C").arg(&build).arg("install"))?;
+        let mut make = Command::new("make");
+        make.arg("-C").arg(&build).arg(format!("-j{jobs}"));
+        if *name == "udebug" {
+            make.arg("udebug");
+        }
+        run_quiet(&mut make)?;
+        match *name {
+            // Their install rules name /usr/sbin whatever the prefix.
+            "firewall3" | "netifd" => {
+                fs::create_dir_all(prefix.join("sbin"))?;
+                fs::copy(build.join(name), prefix.join("sbin").join(name))?;
+            }
+            "udebug" => {
+                fs::copy(build.join("libudebug.so"), prefix.join("lib/libudebug.so"))?;
+                fs::copy(source.join("udebug.h"), prefix.join("include/udebug.h"))?;
+            }
+            _ => run_quiet(Command::new("make").arg("-C").arg(&build).arg("install"))?,
         }
     }
     let _ = fs::remove_dir_all(dir.join("build"));

@@ -70,6 +70,28 @@ pub const UPSTREAMS: &[Upstream] = &[
               Makefile could not be read here); newest 3a65fde5 (2025-10-03)",
     },
     Upstream {
+        name: "libnl-tiny",
+        repo: "openwrt/libnl-tiny",
+        commit: "c0df580adbd4d555ecc1962dbe88e91d75b67a4e",
+        date: "2025-03-19",
+        pin: "OpenWrt 24.10's; newest 40493a65 (2025-12-02)",
+    },
+    Upstream {
+        name: "udebug",
+        repo: "openwrt/udebug",
+        commit: "5d10084ea885b193bccd0f7da7137c1f5d766e58",
+        date: "2025-01-14",
+        pin: "the newest before netifd's pin, which needs its library (OpenWrt 24.10's \
+              Makefile could not be read here); newest 875e1a7a (2026-01-16)",
+    },
+    Upstream {
+        name: "netifd",
+        repo: "openwrt/netifd",
+        commit: "7901e66c5f273bceee8981bc8a0c8b0e60945f60",
+        date: "2025-05-23",
+        pin: "OpenWrt 24.10's; newest e97e36f9 (2026-07-17) needs ucode",
+    },
+    Upstream {
         name: "gluon-stable",
         repo: "freifunk-gluon/gluon",
         commit: "e2fe4b52effcf32e498e1afa283dbe8dccf21ffb",

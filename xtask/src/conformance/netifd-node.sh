@@ -1,0 +1,83 @@
+#!/bin/sh
+# The WAN policy under the real netifd and ubusd (conformance/netifd.rs runs this as root in a
+# network and mount namespace of its own, with `sh`). netifd reads the node's network
+# configuration from $WORK/config and runs $WORK/hotplug-call for its events, which runs the
+# package's iface hooks from $WORK/hotplug.d/iface/ (none for the control run). Prints one
+# `CHECK ok|FAILED NAME: DETAIL` line per check.
+#
+# Environment: PREFIX (the built programs: bin/, sbin/, lib/, netifd among them), WORK, and
+# PATH with `routes`, `uci` and `logger` first.
+set -u
+export LD_LIBRARY_PATH="$PREFIX/lib"
+
+check() { # NAME, then a command whose status is the verdict
+	name=$1
+	shift
+	if out=$("$@" 2>&1); then
+		echo "CHECK ok $name"
+	else
+		echo "CHECK FAILED $name: $(printf '%s' "$out" | tr '\n' ' ')"
+	fi
+}
+rules() { ip -4 rule; ip -6 rule; }
+# A rule netifd did not make: pref 100, table 100, in both families.
+add_foreign() { ip -4 rule add pref 100 lookup 100 && ip -6 rule add pref 100 lookup 100; }
+has_foreign() { rules | grep -q '^100:'; }
+no_foreign() { ! has_foreign; }
+# Waits up to 5 s for `routes gluon-wan check` to pass: the hook runs on netifd's events.
+policy_whole() {
+	for _ in $(seq 50); do
+		routes gluon-wan check -46 >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	routes gluon-wan check -46
+}
+ubus() { "$PREFIX/bin/ubus" "$@"; }
+# Waits until netifd has reported the interface up again after a command.
+wait_up() {
+	for _ in $(seq 50); do
+		ubus call "network.interface.$1" status 2>/dev/null | grep -q '"up": true' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+mount -t tmpfs none /var/run || exit 1
+mkdir -p /var/run/ubus
+ip link set lo up
+ip link add wan0 type veth peer name wan1 && ip link set wan1 up || exit 1
+add_foreign || exit 1
+
+"$PREFIX/sbin/ubusd" -s /var/run/ubus/ubus.sock &
+ubusd=$!
+for _ in $(seq 50); do [ -S /var/run/ubus/ubus.sock ] && break; sleep 0.1; done
+"$PREFIX/sbin/netifd" -S -l 1 -c "$WORK/config" -h "$WORK/hotplug-call" -p "$WORK/lib-netifd" \
+	-r "$WORK/resolv.conf.auto" 2>"$WORK/netifd.log" &
+netifd=$!
+wait_up wan && wait_up wan6
+
+check "netifd flushes the ip rules it did not make when it starts" no_foreign
+check "the iface hook has put the WAN policy in place after netifd's start" policy_whole
+
+add_foreign
+ubus call network reload
+sleep 1
+wait_up wan && wait_up wan6
+check "network reload leaves the ip rules alone" has_foreign
+check "the WAN policy is whole after network reload" policy_whole
+
+ubus call network restart
+sleep 1
+wait_up wan && wait_up wan6
+check "network restart flushes the ip rules netifd did not make" no_foreign
+check "the iface hook puts the WAN policy back after network restart" policy_whole
+
+for interface in wan wan6; do
+	ubus call "network.interface.$interface" down
+	ubus call "network.interface.$interface" up
+	wait_up "$interface"
+	check "the WAN policy is whole after $interface went down and up" policy_whole
+done
+
+kill "$netifd" "$ubusd"
+wait

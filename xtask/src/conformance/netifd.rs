@@ -1,0 +1,178 @@
+//! The WAN policy under the real netifd and ubusd: the package's iface hook
+//! (`05-gluon-wan-routes`) run by netifd's own events, through netifd's start (which flushes
+//! the ip rules it did not make), `network reload` (which does not), `network restart` (which
+//! does again) and WAN flaps, with Gluon's network configuration (`ip4table`/`ip6table 1`,
+//! its `rule6` and `route6`). The scenario is `netifd-node.sh`; a control run without the
+//! hook shows that the policy checks can fail.
+
+use super::build::Programs;
+use crate::cmd::{Result, capture, fail, root};
+use crate::tally::Tally;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+const SCENARIO: &str = include_str!("netifd-node.sh");
+const HOOK: &str = "packaging/openwrt/files/etc/hotplug.d/iface/05-gluon-wan-routes";
+
+/// Gluon's network configuration (gluon-core's `110-network`), on a veth in place of
+/// `br-wan`, static in place of DHCP, and with `ip4table 1` on the WAN: the variant the hook
+/// installs the IPv4 policy for too.
+const NETWORK: &str = "config interface 'loopback'
+	option device 'lo'
+	option proto 'static'
+	option ipaddr '127.0.0.1'
+	option netmask '255.0.0.0'
+
+config interface 'wan'
+	option device 'wan0'
+	option proto 'static'
+	option ipaddr '192.0.2.2'
+	option netmask '255.255.255.0'
+	option gateway '192.0.2.1'
+	option ip4table '1'
+	option peerdns '0'
+
+config interface 'wan6'
+	option device 'wan0'
+	option proto 'static'
+	option ip6addr '2001:db8::2/64'
+	option ip6gw '2001:db8::1'
+	option ip6table '1'
+	option peerdns '0'
+
+config rule6 'wan6_lookup'
+	option mark '0x01/0x01'
+	option lookup '1'
+
+config route6 'wan6_unreachable'
+	option type 'unreachable'
+	option interface 'loopback'
+	option target '::/0'
+	option gateway '::'
+	option table '1'
+	option metric '65535'
+";
+
+/// procd's `hotplug-call` (in openwrt/openwrt, which conformance does not fetch) runs every
+/// script of `/etc/hotplug.d/SUBSYSTEM/` in a subshell with netifd's environment; this does
+/// the same with the work directory's.
+const HOTPLUG_CALL: &str = "#!/bin/sh
+for script in \"$WORK/hotplug.d/$1\"/*; do
+	[ -f \"$script\" ] && ( . \"$script\" )
+done
+exit 0
+";
+
+fn executable(path: &Path, text: &str) -> Result {
+    fs::write(path, text)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755))?;
+    Ok(())
+}
+
+/// Runs the scenario in `work`, with the hook or without it; the checks it printed, in order.
+fn scenario(
+    programs: &Programs,
+    routes: &Path,
+    work: &Path,
+    with_hook: bool,
+) -> Result<Vec<(String, std::result::Result<(), String>)>> {
+    let _ = fs::remove_dir_all(work);
+    for dir in ["config", "hotplug.d/iface", "lib-netifd", "bin"] {
+        fs::create_dir_all(work.join(dir))?;
+    }
+    fs::write(work.join("config/network"), NETWORK)?;
+    executable(&work.join("hotplug-call"), HOTPLUG_CALL)?;
+    if with_hook {
+        fs::copy(
+            root().join(HOOK),
+            work.join("hotplug.d/iface/05-gluon-wan-routes"),
+        )?;
+    }
+    let bin = work.join("bin");
+    std::os::unix::fs::symlink(routes, bin.join("routes"))?;
+    // The hook asks uci for the WAN's ip4table (the real uci, on the same configuration) and
+    // logs with logger (kept beside it).
+    executable(
+        &bin.join("uci"),
+        &format!(
+            "#!/bin/sh\nexec env LD_LIBRARY_PATH='{}' '{}' -c '{}' \"$@\"\n",
+            programs.lib().display(),
+            programs.path("uci").display(),
+            work.join("config").display()
+        ),
+    )?;
+    executable(
+        &bin.join("logger"),
+        &format!(
+            "#!/bin/sh\ncat >> '{}'\n",
+            work.join("logger.log").display()
+        ),
+    )?;
+    let script = work.join("netifd-node.sh");
+    fs::write(&script, SCENARIO)?;
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = capture(
+        Command::new("unshare")
+            .args(["--net", "--mount", "--", "sh"])
+            .arg(&script)
+            .env("PREFIX", programs.prefix())
+            .env("WORK", work)
+            .env("PATH", path),
+    )?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let checks: Vec<_> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("CHECK "))
+        .map(|l| match l.strip_prefix("ok ") {
+            Some(name) => (name.to_string(), Ok(())),
+            None => {
+                let rest = l.strip_prefix("FAILED ").unwrap_or(l);
+                let (name, why) = rest.split_once(": ").unwrap_or((rest, ""));
+                (name.to_string(), Err(why.to_string()))
+            }
+        })
+        .collect();
+    if checks.is_empty() {
+        return fail(format!(
+            "the scenario ran no check ({}): {}{}",
+            out.status,
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(checks)
+}
+
+pub fn check(tally: &mut Tally, programs: &Programs, work: &Path) {
+    let routes = root().join("target/dist/x86_64-unknown-linux-musl/routes");
+    let name = |check: &str| format!("netifd: {check}");
+    match scenario(programs, &routes, &work.join("with-hook"), true) {
+        Ok(checks) => {
+            for (check, verdict) in checks {
+                tally.check(&name(&check), || verdict.map_err(crate::cmd::Failure));
+            }
+        }
+        Err(why) => {
+            tally.check(&name("the scenario with the iface hook"), || Err(why));
+        }
+    }
+    tally.check(
+        &name("without the iface hook the IPv4 policy is missing after network restart (the checks can fail)"),
+        || {
+            let checks = scenario(programs, &routes, &work.join("without-hook"), false)?;
+            let after_restart = checks
+                .iter()
+                .find(|(c, _)| c == "the iface hook puts the WAN policy back after network restart");
+            match after_restart {
+                Some((_, Err(_))) => Ok(()),
+                other => fail(format!("without the hook: {other:?}")),
+            }
+        },
+    );
+}
