@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const RECIPE: &str = "conformance build v3";
+const RECIPE: &str = "conformance build v4";
 
 /// The upstreams built with CMake, in the order their dependencies need, with their options.
 /// firewall3 comes last: it links the iptables libraries built before it (`iptables`).
@@ -27,6 +27,8 @@ const CMAKE_BUILDS: &[(&str, &[&str])] = &[
     // Built in its source tree, as OpenWrt does (a build step runs a script of the tree);
     // libnl-tiny as OpenWrt passes it; GCC 12 warns where GCC 13 does not.
     ("netifd", &[]),
+    // Built in its source tree too (its parser generator is built and run from there).
+    ("jsonfilter", &[]),
 ];
 
 /// The prefix the programs are installed into (`bin/`, `sbin/`, `lib/`).
@@ -83,7 +85,7 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
     for (name, options) in CMAKE_BUILDS {
         let mut source = tree(upstream(name), origin, cache)?;
         let build = dir.join("build").join(name);
-        if *name == "netifd" {
+        if matches!(*name, "netifd" | "jsonfilter") {
             run_quiet(Command::new("cp").arg("-a").arg(&source).arg(&build))?;
             source = build.clone();
         }
@@ -135,6 +137,18 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
             "firewall3" | "netifd" => {
                 fs::create_dir_all(prefix.join("sbin"))?;
                 fs::copy(build.join(name), prefix.join("sbin").join(name))?;
+                if *name == "netifd" {
+                    // Its shell library for protocol handlers, installed as /lib/netifd/.
+                    let scripts = prefix.join("share/netifd");
+                    fs::create_dir_all(&scripts)?;
+                    for script in ["netifd-proto.sh", "utils.sh"] {
+                        fs::copy(build.join("scripts").join(script), scripts.join(script))?;
+                    }
+                }
+            }
+            "jsonfilter" => {
+                fs::create_dir_all(prefix.join("bin"))?;
+                fs::copy(build.join("jsonpath"), prefix.join("bin/jsonfilter"))?;
             }
             "udebug" => {
                 fs::copy(build.join("libudebug.so"), prefix.join("lib/libudebug.so"))?;

@@ -42,7 +42,17 @@ wait_up() {
 	return 1
 }
 
-mount -t tmpfs none /var/run || exit 1
+# OpenWrt's paths that the scripts name, in this namespace only: the package's files under
+# /lib/gluon and libubox's jshn.sh under /usr/share/libubox (overlays), and /var.
+mkdir -p "$WORK/overlay" && mount -t tmpfs none "$WORK/overlay" || exit 1
+overlay() { # DIRECTORY, the tree to lay over it
+	mkdir -p "$WORK/overlay/upper$1" "$WORK/overlay/work$1"
+	cp -a "$2/." "$WORK/overlay/upper$1/"
+	mount -t overlay overlay \
+		-o "lowerdir=$1,upperdir=$WORK/overlay/upper$1,workdir=$WORK/overlay/work$1" "$1"
+}
+overlay /lib "$WORK/root/lib" && overlay /usr/share "$WORK/root/usr/share" || exit 1
+mount -t tmpfs none /var || exit 1
 mkdir -p /var/run/ubus
 ip link set lo up
 ip link add wan0 type veth peer name wan1 && ip link set wan1 up || exit 1
@@ -78,6 +88,18 @@ for interface in wan wan6; do
 	wait_up "$interface"
 	check "the WAN policy is whole after $interface went down and up" policy_whole
 done
+
+# dns54's resolv file, written by the package's other iface hook from what netifd says of
+# the WAN interfaces (`ubus call network.interface.X status`, read with jsonfilter).
+resolv=/var/gluon/wan-dnsmasq/resolv.conf
+wan_servers() { [ "$(cat "$resolv")" = "$(printf 'nameserver 192.0.2.53\nnameserver fe80::53%%wan0')" ]; }
+check "the resolv file holds the WAN's inactive servers, wan's then wan6's, link-local with its device" wan_servers
+uci set gluon-wan-dnsmasq.@static[0].server=192.0.2.99 && uci commit gluon-wan-dnsmasq
+ubus call network.interface.wan down
+ubus call network.interface.wan up
+wait_up wan
+static_server() { [ "$(cat "$resolv")" = 'nameserver 192.0.2.99' ]; }
+check "a static server of gluon-wan-dnsmasq replaces the WAN's" static_server
 
 kill "$netifd" "$ubusd"
 wait

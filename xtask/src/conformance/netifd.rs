@@ -6,7 +6,7 @@
 //! hook shows that the policy checks can fail.
 
 use super::build::Programs;
-use crate::cmd::{Result, capture, fail, root};
+use crate::cmd::{Result, capture, fail, root, run_quiet};
 use crate::tally::Tally;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -14,11 +14,13 @@ use std::path::Path;
 use std::process::Command;
 
 const SCENARIO: &str = include_str!("netifd-node.sh");
-const HOOK: &str = "packaging/openwrt/files/etc/hotplug.d/iface/05-gluon-wan-routes";
+const LEASE: &str = include_str!("netifd-lease.sh");
+const HOOKS: &[&str] = &["05-gluon-wan-routes", "50-gluon-wan-dns54"];
+const FILES: &str = "packaging/openwrt/files";
 
 /// Gluon's network configuration (gluon-core's `110-network`), on a veth in place of
-/// `br-wan`, static in place of DHCP, and with `ip4table 1` on the WAN: the variant the hook
-/// installs the IPv4 policy for too.
+/// `br-wan`, the `lease` handler (`netifd-lease.sh`) in place of DHCP, and with `ip4table 1`
+/// on the WAN: the variant the hook installs the IPv4 policy for too.
 const NETWORK: &str = "config interface 'loopback'
 	option device 'lo'
 	option proto 'static'
@@ -27,18 +29,18 @@ const NETWORK: &str = "config interface 'loopback'
 
 config interface 'wan'
 	option device 'wan0'
-	option proto 'static'
+	option proto 'lease'
 	option ipaddr '192.0.2.2'
-	option netmask '255.255.255.0'
 	option gateway '192.0.2.1'
+	option servers '192.0.2.53'
 	option ip4table '1'
 	option peerdns '0'
 
 config interface 'wan6'
 	option device 'wan0'
-	option proto 'static'
-	option ip6addr '2001:db8::2/64'
-	option ip6gw '2001:db8::1'
+	option proto 'lease'
+	option ip6addr '2001:db8::2'
+	option servers 'fe80::53'
 	option ip6table '1'
 	option peerdns '0'
 
@@ -58,7 +60,7 @@ config route6 'wan6_unreachable'
 /// procd's `hotplug-call` (in openwrt/openwrt, which conformance does not fetch) runs every
 /// script of `/etc/hotplug.d/SUBSYSTEM/` in a subshell with netifd's environment; this does
 /// the same with the work directory's.
-const HOTPLUG_CALL: &str = "#!/bin/sh
+const HOTPLUG_CALL: &str = "#!/bin/busybox sh
 for script in \"$WORK/hotplug.d/$1\"/*; do
 	[ -f \"$script\" ] && ( . \"$script\" )
 done
@@ -79,17 +81,49 @@ fn scenario(
     with_hook: bool,
 ) -> Result<Vec<(String, std::result::Result<(), String>)>> {
     let _ = fs::remove_dir_all(work);
-    for dir in ["config", "hotplug.d/iface", "lib-netifd", "bin"] {
+    for dir in [
+        "config",
+        "hotplug.d/iface",
+        "lib-netifd/proto",
+        "bin",
+        "root/usr/share/libubox",
+    ] {
         fs::create_dir_all(work.join(dir))?;
     }
     fs::write(work.join("config/network"), NETWORK)?;
+    let files = root().join(FILES);
+    fs::copy(
+        files.join("etc/config/gluon-wan-dnsmasq"),
+        work.join("config/gluon-wan-dnsmasq"),
+    )?;
     executable(&work.join("hotplug-call"), HOTPLUG_CALL)?;
     if with_hook {
+        for hook in HOOKS {
+            fs::copy(
+                files.join("etc/hotplug.d/iface").join(hook),
+                work.join("hotplug.d/iface").join(hook),
+            )?;
+        }
+    }
+    // netifd's own shell library, from its source, and the protocol handler.
+    let netifd_scripts = programs.prefix().join("share/netifd");
+    for script in ["netifd-proto.sh", "utils.sh"] {
         fs::copy(
-            root().join(HOOK),
-            work.join("hotplug.d/iface/05-gluon-wan-routes"),
+            netifd_scripts.join(script),
+            work.join("lib-netifd").join(script),
         )?;
     }
+    executable(&work.join("lib-netifd/proto/lease.sh"), LEASE)?;
+    fs::copy(
+        programs.prefix().join("share/libubox/jshn.sh"),
+        work.join("root/usr/share/libubox/jshn.sh"),
+    )?;
+    run_quiet(
+        Command::new("cp")
+            .arg("-a")
+            .arg(files.join("lib"))
+            .arg(work.join("root")),
+    )?;
     let bin = work.join("bin");
     std::os::unix::fs::symlink(routes, bin.join("routes"))?;
     // The hook asks uci for the WAN's ip4table (the real uci, on the same configuration) and
@@ -103,6 +137,16 @@ fn scenario(
             work.join("config").display()
         ),
     )?;
+    for program in ["ubus", "jsonfilter", "jshn"] {
+        executable(
+            &bin.join(program),
+            &format!(
+                "#!/bin/sh\nexec env LD_LIBRARY_PATH='{}' '{}' \"$@\"\n",
+                programs.lib().display(),
+                programs.path(program).display()
+            ),
+        )?;
+    }
     executable(
         &bin.join("logger"),
         &format!(

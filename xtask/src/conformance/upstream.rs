@@ -92,6 +92,13 @@ pub const UPSTREAMS: &[Upstream] = &[
         pin: "OpenWrt 24.10's; newest e97e36f9 (2026-07-17) needs ucode",
     },
     Upstream {
+        name: "jsonfilter",
+        repo: "openwrt/jsonpath",
+        commit: "8a86fb78235b5d7925b762b7b0934517890cc034",
+        date: "2025-04-18",
+        pin: "OpenWrt 24.10's (which adds a leak fix as a patch)",
+    },
+    Upstream {
         name: "gluon-stable",
         repo: "freifunk-gluon/gluon",
         commit: "e2fe4b52effcf32e498e1afa283dbe8dccf21ffb",
