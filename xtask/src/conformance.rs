@@ -39,7 +39,7 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
 
     let mut programs = None;
     tally.check(
-        "usign, opkg, uci, ubus, iptables, firewall3 and netifd built from their sources",
+        "OpenWrt's programs built from their pinned sources (opkg, usign, netifd, ubus, uci, jsonfilter, firewall3 with iptables)",
         || {
             programs = Some(build::programs(&origin, &cache)?);
             Ok(())
@@ -55,42 +55,41 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
             crate::package::make_key(&foreign, "key", "not the feed's key")
         },
     );
-    match (&programs, feeds_built) {
-        (Some(programs), true) => {
-            for target in TARGETS {
-                for arch in target.openwrt_architectures {
-                    feed::check(
-                        &mut tally,
-                        programs,
-                        arch,
-                        &crate::package::package_dir(arch),
-                        &keys.join("key.pub"),
-                        &foreign.join("key.pub"),
-                        &work.join("feed").join(arch),
-                    );
-                }
-            }
+    let Some(programs) = programs.filter(|_| feeds_built) else {
+        let because = "OpenWrt's programs or the feed did not build";
+        for step in ["the feed's checks", "netifd's checks", FIREWALL] {
+            tally.skip(step, because);
         }
-        _ => tally.skip(
-            "the feed's checks",
-            "usign and opkg or the feed did not build",
-        ),
+        return finish(tally);
+    };
+    for target in TARGETS {
+        for arch in target.openwrt_architectures {
+            feed::check(
+                &mut tally,
+                &programs,
+                arch,
+                &crate::package::package_dir(arch),
+                &keys.join("key.pub"),
+                &foreign.join("key.pub"),
+                &work.join("feed").join(arch),
+            );
+        }
     }
-    match (&programs, feeds_built) {
-        (Some(programs), true) => netifd::check(&mut tally, programs, &work.join("netifd")),
-        _ => tally.skip("netifd's checks", "netifd or the dist files did not build"),
-    }
-    let firewall = "the firewall tests with the real firewall3 and its legacy iptables";
-    match (&programs, feeds_built) {
-        (Some(programs), true) => tally.cargo_test(
-            firewall,
-            crate::cmd::cargo()
-                .args(["test", "-p", "integration-tests", "--test", "firewall"])
-                .env("GWT_FIREWALL3", programs.prefix())
-                .env("GWT_DIST_DIR", root().join("target/dist")),
-        ),
-        _ => tally.skip(firewall, "firewall3 or the dist files did not build"),
-    }
+    netifd::check(&mut tally, &programs, &work.join("netifd"));
+    tally.cargo_test(
+        FIREWALL,
+        crate::cmd::cargo()
+            .args(["test", "-p", "integration-tests", "--test", "firewall"])
+            .env("GWT_FIREWALL3", programs.prefix())
+            .env("GWT_DIST_DIR", root().join("target/dist")),
+    );
+    finish(tally)
+}
+
+const FIREWALL: &str = "the firewall tests with the real firewall3 and its legacy iptables";
+
+/// The pinned upstreams, for the README's record, then the count.
+fn finish(tally: Tally) -> Result {
     println!("upstream sources (xtask/src/conformance/upstream.rs):");
     for u in upstream::UPSTREAMS {
         println!(
