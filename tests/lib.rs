@@ -638,3 +638,34 @@ pub fn hunks(patch: &str) -> Vec<Hunk> {
     }
     hunks
 }
+
+/// A directory under /tmp that every user may read, for programs a test runs as another user
+/// (the checkout may sit where such a user cannot reach, as under /root in a fresh-check);
+/// removed when dropped.
+pub struct ForNobody(PathBuf);
+
+impl ForNobody {
+    pub fn new(name: &str) -> ForNobody {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = PathBuf::from(format!("/tmp/gwt-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        ForNobody(dir)
+    }
+
+    /// `file` copied where every user may read and run it; its new path.
+    pub fn copy(&self, file: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let to = self.0.join(PathBuf::from(file).file_name().unwrap());
+        std::fs::copy(file, &to).unwrap();
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)).unwrap();
+        to.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for ForNobody {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

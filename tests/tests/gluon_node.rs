@@ -20,7 +20,7 @@
 //! Then the faults a node meets: its WAN link flapping, its resolv file rewritten while a client
 //! asks, marking made impossible, and every ip rule flushed in the middle of traffic.
 
-use integration_tests::{OpenWrtRoot, Scratch, c_program, dist_dir, output, require};
+use integration_tests::{ForNobody, OpenWrtRoot, Scratch, c_program, dist_dir, output, require};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -64,9 +64,8 @@ struct Network {
     /// The processes started, with a name for messages.
     running: Vec<(&'static str, Child)>,
     vpn_gid: u32,
-    /// A directory under /tmp that every user may read, for the programs run as nobody (the
-    /// checkout may sit where nobody cannot reach, as under /root).
-    for_nobody: PathBuf,
+    /// Where the programs run as nobody are copied.
+    for_nobody: ForNobody,
 }
 
 impl Drop for Network {
@@ -79,7 +78,6 @@ impl Drop for Network {
             let _ = Command::new("ip").args(["netns", "delete", name]).status();
         }
         let _ = std::fs::remove_dir_all(format!("/etc/netns/{}", self.node));
-        let _ = std::fs::remove_dir_all(&self.for_nobody);
     }
 }
 
@@ -123,19 +121,6 @@ impl Network {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         self.running.push((name, child));
         self.running.len() - 1
-    }
-
-    /// `file` copied where nobody may run it; its new path.
-    fn for_nobody(&self, file: &str) -> String {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::create_dir_all(&self.for_nobody).unwrap();
-        std::fs::set_permissions(&self.for_nobody, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let to = self
-            .for_nobody
-            .join(PathBuf::from(file).file_name().unwrap());
-        std::fs::copy(file, &to).unwrap();
-        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)).unwrap();
-        to.to_string_lossy().into_owned()
     }
 
     fn log(&self, name: &str) -> String {
@@ -419,7 +404,7 @@ fn build() -> Network {
         root: OpenWrtRoot::new("gluon-node-root"),
         running: Vec::new(),
         vpn_gid,
-        for_nobody: PathBuf::from(format!("/tmp/gwt-node-{id}")),
+        for_nobody: ForNobody::new(&format!("node-{id}")),
     };
     let (node, isp, mesh) = (net.node.clone(), net.isp.clone(), net.mesh.clone());
     // Each namespace is a named one of `ip netns`, made as `ip netns add` makes it (a new
@@ -845,7 +830,13 @@ fn a_gluon_node_keeps_its_vpn_and_its_dns_on_the_wan_and_the_rest_on_the_mesh() 
     // which nobody may not reach.
     let argv = as_nobody_keeping(
         "net_bind_service",
-        &[&net.for_nobody(&dns54), "--server", ISP_V4, "--mark", "1"],
+        &[
+            &net.for_nobody.copy(&dns54),
+            "--server",
+            ISP_V4,
+            "--mark",
+            "1",
+        ],
     );
     let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let unprivileged = net.start("dns54-unmarkable", &node, &argv);
@@ -867,11 +858,11 @@ fn a_gluon_node_keeps_its_vpn_and_its_dns_on_the_wan_and_the_rest_on_the_mesh() 
     let argv = as_nobody_keeping(
         "setgid",
         &[
-            &net.for_nobody(&viawan),
+            &net.for_nobody.copy(&viawan),
             "--preload",
-            &net.for_nobody(&preload),
+            &net.for_nobody.copy(&preload),
             "--",
-            &net.for_nobody(&resolve_dynamic),
+            &net.for_nobody.copy(&resolve_dynamic),
             VPN_NAME,
             LAUNCHER_PORT,
         ],

@@ -2,7 +2,7 @@
 //! these tests fail, never pass): the group it gives, the environment, the preload really
 //! marking a glibc and a musl program's sockets, the search of `PATH`, and its errors.
 
-use integration_tests::{Netns, Scratch, c_program, dist_dir, output};
+use integration_tests::{ForNobody, Netns, Scratch, c_program, dist_dir, output};
 use std::path::PathBuf;
 use std::process::Output;
 
@@ -179,11 +179,19 @@ fn commands_are_looked_for_as_the_shells_do_and_failures_say_why() {
     );
     // Not root: the group cannot change, and viawan says so rather than run the command
     // without it.
+    let for_nobody = ForNobody::new("viawan");
+    let preload_for_nobody = format!("--preload={}", for_nobody.copy(&self::preload()));
     let out = output(
         netns
             .command("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .args([&program(), &preload, "--group", "0", "true"]),
+            .args([
+                &for_nobody.copy(&program()),
+                &preload_for_nobody,
+                "--group",
+                "0",
+                "true",
+            ]),
     );
     assert_eq!(out.status.code(), Some(125));
     assert_eq!(
