@@ -6,6 +6,7 @@
 
 mod build;
 mod feed;
+mod gluon_files;
 mod netifd;
 mod patches;
 mod upstream;
@@ -36,6 +37,7 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
         return tally.finish();
     }
     patches::check(&mut tally, &origin, &cache, &work.join("patches"));
+    gluon_files::check(&mut tally, &origin, &cache);
 
     let mut programs = None;
     tally.check(
