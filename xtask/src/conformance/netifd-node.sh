@@ -5,8 +5,9 @@
 # package's iface hooks from $WORK/hotplug.d/iface/ (none for the control run). Prints one
 # `CHECK ok|FAILED NAME: DETAIL` line per check.
 #
-# Environment: PREFIX (the built programs: bin/, sbin/, lib/, netifd among them), WORK, and
-# PATH with `routes`, `uci` and `logger` first.
+# Environment: PREFIX (the built programs: bin/, sbin/, lib/, netifd among them), WORK,
+# PRELOAD (libpacketmark.so), NFT_RULES (the firewall's nftables table), and PATH with
+# `routes`, `uci` and `logger` first.
 set -u
 export LD_LIBRARY_PATH="$PREFIX/lib"
 
@@ -55,8 +56,31 @@ overlay /lib "$WORK/root/lib" && overlay /usr/share "$WORK/root/usr/share" || ex
 mount -t tmpfs none /var || exit 1
 mkdir -p /var/run/ubus
 ip link set lo up
-ip link add wan0 type veth peer name wan1 && ip link set wan1 up || exit 1
+ip link add br-wan type veth peer name wan1 && ip link set wan1 up || exit 1
+# The mesh, which holds the default route in main, as on a node.
+ip link add mesh0 type veth peer name mesh1 && ip link set mesh1 up && ip link set mesh0 up &&
+	ip addr add 10.99.0.2/24 dev mesh0 && ip route add default via 10.99.0.1 dev mesh0 || exit 1
 add_foreign || exit 1
+
+# The firewall's table, and counters of marked packets that get past it, by device.
+nft -f "$NFT_RULES" || exit 1
+nft -f - <<'COUNT' || exit 1
+table inet gwt_count {
+	counter marked_mesh { }
+	counter marked_wan { }
+	chain postrouting {
+		type filter hook postrouting priority 300; policy accept;
+		meta mark & 0x1 == 0x1 oifname "mesh0" counter name marked_mesh
+		meta mark & 0x1 == 0x1 oifname "br-wan" counter name marked_wan
+	}
+}
+COUNT
+# Marked traffic all along: a datagram every 20 ms from a process whose sockets the preload
+# marks, to an address beyond the WAN's gateway.
+LD_PRELOAD="$PRELOAD" LIBPACKETMARK_MARK=1 bash -c \
+	'while :; do echo x 2>/dev/null >/dev/udp/198.51.100.1/9; sleep 0.02; done' &
+sender=$!
+packets() { nft list counter inet gwt_count "$1" | sed -n 's/.*packets \([0-9]*\).*/\1/p'; }
 
 "$PREFIX/sbin/ubusd" -s /var/run/ubus/ubus.sock &
 ubusd=$!
@@ -92,7 +116,7 @@ done
 # dns54's resolv file, written by the package's other iface hook from what netifd says of
 # the WAN interfaces (`ubus call network.interface.X status`, read with jsonfilter).
 resolv=/var/gluon/wan-dnsmasq/resolv.conf
-wan_servers() { [ "$(cat "$resolv")" = "$(printf 'nameserver 192.0.2.53\nnameserver fe80::53%%wan0')" ]; }
+wan_servers() { [ "$(cat "$resolv")" = "$(printf 'nameserver 192.0.2.53\nnameserver fe80::53%%br-wan')" ]; }
 check "the resolv file holds the WAN's inactive servers, wan's then wan6's, link-local with its device" wan_servers
 uci set gluon-wan-dnsmasq.@static[0].server=192.0.2.99 && uci commit gluon-wan-dnsmasq
 ubus call network.interface.wan down
@@ -100,6 +124,15 @@ ubus call network.interface.wan up
 wait_up wan
 static_server() { [ "$(cat "$resolv")" = 'nameserver 192.0.2.99' ]; }
 check "a static server of gluon-wan-dnsmasq replaces the WAN's" static_server
+
+kill "$sender"
+none_to_mesh() {
+	n=$(packets marked_mesh)
+	[ "$n" = 0 ] || { echo "$n marked packets left by the mesh"; return 1; }
+}
+check "no marked packet left by the mesh through netifd's start, reload, restart and the flaps" none_to_mesh
+some_to_wan() { [ "$(packets marked_wan)" -gt 0 ]; }
+check "the marked traffic left by the WAN meanwhile" some_to_wan
 
 kill "$netifd" "$ubusd"
 wait

@@ -2,7 +2,7 @@
 //! (`05-gluon-wan-routes`) run by netifd's own events, through netifd's start (which flushes
 //! the ip rules it did not make), `network reload` (which does not), `network restart` (which
 //! does again) and WAN flaps, with Gluon's network configuration (`ip4table`/`ip6table 1`,
-//! its `rule6` and `route6`). The scenario is `netifd-node.sh`; a control run without the
+//! its `rule6` and `route6`), while marked traffic flows: none of it may leave by the mesh. The scenario is `netifd-node.sh`; a control run without the
 //! hook shows that the policy checks can fail.
 
 use super::build::Programs;
@@ -18,8 +18,7 @@ const LEASE: &str = include_str!("netifd-lease.sh");
 const HOOKS: &[&str] = &["05-gluon-wan-routes", "50-gluon-wan-dns54"];
 const FILES: &str = "packaging/openwrt/files";
 
-/// Gluon's network configuration (gluon-core's `110-network`), on a veth in place of
-/// `br-wan`, the `lease` handler (`netifd-lease.sh`) in place of DHCP, and with `ip4table 1`
+/// Gluon's network configuration (gluon-core's `110-network`), on a veth named `br-wan`, the `lease` handler (`netifd-lease.sh`) in place of DHCP, and with `ip4table 1`
 /// on the WAN: the variant the hook installs the IPv4 policy for too.
 const NETWORK: &str = "config interface 'loopback'
 	option device 'lo'
@@ -28,7 +27,7 @@ const NETWORK: &str = "config interface 'loopback'
 	option netmask '255.0.0.0'
 
 config interface 'wan'
-	option device 'wan0'
+	option device 'br-wan'
 	option proto 'lease'
 	option ipaddr '192.0.2.2'
 	option gateway '192.0.2.1'
@@ -37,7 +36,7 @@ config interface 'wan'
 	option peerdns '0'
 
 config interface 'wan6'
-	option device 'wan0'
+	option device 'br-wan'
 	option proto 'lease'
 	option ip6addr '2001:db8::2'
 	option servers 'fe80::53'
@@ -167,6 +166,16 @@ fn scenario(
             .arg(&script)
             .env("PREFIX", programs.prefix())
             .env("WORK", work)
+            .env(
+                "PRELOAD",
+                root().join("target/dist/x86_64-unknown-linux-musl/libpacketmark.so"),
+            )
+            .env(
+                "NFT_RULES",
+                root()
+                    .join(FILES)
+                    .join("usr/share/nftables.d/ruleset-post/gluon-wan-tools.nft"),
+            )
             .env("PATH", path),
     )?;
     let text = String::from_utf8_lossy(&out.stdout);
