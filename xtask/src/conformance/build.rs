@@ -7,29 +7,83 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const RECIPE: &str = "conformance build v4";
+const RECIPE: &str = "conformance build v5";
 
-/// The upstreams built with CMake, in the order their dependencies need, with their options.
-/// firewall3 comes last: it links the iptables libraries built before it (`iptables`).
-const CMAKE_BUILDS: &[(&str, &[&str])] = &[
-    ("libubox", &["-DBUILD_LUA=OFF", "-DBUILD_EXAMPLES=OFF"]),
-    ("usign", &[]),
-    ("opkg", &["-DBUILD_TESTS=OFF"]),
-    ("uci", &["-DBUILD_LUA=OFF"]),
-    ("ubus", &["-DBUILD_LUA=OFF", "-DBUILD_EXAMPLES=OFF"]),
-    // OpenWrt links firewall3 with its iptables extensions built in (`iptext`), as below;
-    // GCC 12 warns about a `%s` that GCC 13, OpenWrt 24.10's, does not.
-    ("firewall3", &["-DCMAKE_C_STANDARD_LIBRARIES=-lxtables -lm"]),
-    ("libnl-tiny", &[]),
+/// One upstream built with CMake, and how it differs from the plain
+/// `cmake && make && make install`. `{prefix}` in a flag is the prefix of the build.
+struct Build {
+    name: &'static str,
+    /// Built in its source tree, as OpenWrt builds it: a build step runs a file of the tree.
+    in_tree: bool,
+    /// More C flags.
+    c_flags: &'static str,
+    /// More CMake options.
+    cmake: &'static [&'static str],
+    /// The make target, when not everything.
+    target: Option<&'static str>,
+    /// What goes into the prefix: `make install` (none here), or these files of the build
+    /// directory to these places (their install rules name /usr whatever the prefix).
+    files: &'static [(&'static str, &'static str)],
+}
+
+/// In the order their dependencies need. GCC 12 warns in firewall3 and netifd where GCC 13,
+/// OpenWrt 24.10's, does not: those warnings stay warnings.
+const BUILDS: &[Build] = &[
+    Build::plain("libubox", &["-DBUILD_LUA=OFF", "-DBUILD_EXAMPLES=OFF"]),
+    Build::plain("usign", &[]),
+    Build::plain("opkg", &["-DBUILD_TESTS=OFF"]),
+    Build::plain("uci", &["-DBUILD_LUA=OFF"]),
+    Build::plain("ubus", &["-DBUILD_LUA=OFF", "-DBUILD_EXAMPLES=OFF"]),
+    // OpenWrt links firewall3 with its iptables extensions built in (`iptext`,
+    // `build_iptables`).
+    Build {
+        c_flags: "-Wno-error=format-overflow",
+        files: &[("firewall3", "sbin/firewall3")],
+        ..Build::plain("firewall3", &["-DCMAKE_C_STANDARD_LIBRARIES=-lxtables -lm"])
+    },
+    Build::plain("libnl-tiny", &[]),
     // Only its library, which netifd links: the rest needs ucode, whose headers it looks for
     // (an include directory that exists stands in for them, unused by the library).
-    ("udebug", &["-Ducode_include_dir=/usr/include"]),
-    // Built in its source tree, as OpenWrt does (a build step runs a script of the tree);
-    // libnl-tiny as OpenWrt passes it; GCC 12 warns where GCC 13 does not.
-    ("netifd", &[]),
-    // Built in its source tree too (its parser generator is built and run from there).
-    ("jsonfilter", &[]),
+    Build {
+        in_tree: true,
+        target: Some("udebug"),
+        files: &[
+            ("libudebug.so", "lib/libudebug.so"),
+            ("udebug.h", "include/udebug.h"),
+        ],
+        ..Build::plain("udebug", &["-Ducode_include_dir=/usr/include"])
+    },
+    // With libnl-tiny as OpenWrt passes it; its shell library for protocol handlers, which
+    // OpenWrt installs as /lib/netifd/, goes to share/netifd/.
+    Build {
+        in_tree: true,
+        c_flags: "-I{prefix}/include/libnl-tiny -Wno-error=maybe-uninitialized",
+        files: &[
+            ("netifd", "sbin/netifd"),
+            ("scripts/netifd-proto.sh", "share/netifd/netifd-proto.sh"),
+            ("scripts/utils.sh", "share/netifd/utils.sh"),
+        ],
+        ..Build::plain("netifd", &["-DLIBNL_LIBS={prefix}/lib/libnl-tiny.so"])
+    },
+    Build {
+        in_tree: true,
+        files: &[("jsonpath", "bin/jsonfilter")],
+        ..Build::plain("jsonfilter", &[])
+    },
 ];
+
+impl Build {
+    const fn plain(name: &'static str, cmake: &'static [&'static str]) -> Build {
+        Build {
+            name,
+            in_tree: false,
+            c_flags: "",
+            cmake,
+            target: None,
+            files: &[],
+        }
+    }
+}
 
 /// The prefix the programs are installed into (`bin/`, `sbin/`, `lib/`).
 pub struct Programs {
@@ -69,9 +123,10 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
         .as_encoded_bytes()
         .to_vec();
     let mut inputs: Vec<&[u8]> = vec![RECIPE.as_bytes(), &gcc, &iptables_name];
-    for (name, options) in CMAKE_BUILDS {
-        inputs.push(upstream(name).commit.as_bytes());
-        inputs.extend(options.iter().map(|o| o.as_bytes()));
+    for build in BUILDS {
+        inputs.push(upstream(build.name).commit.as_bytes());
+        inputs.extend(build.cmake.iter().map(|o| o.as_bytes()));
+        inputs.push(build.c_flags.as_bytes());
     }
     let key = crate::cache::key(&inputs);
     let dir = cache.join(format!("build-{key}"));
@@ -82,29 +137,18 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
     let _ = fs::remove_dir_all(&dir);
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
     let extensions = build_iptables(&iptables, &dir.join("build/iptables"), &prefix, jobs)?;
-    for (name, options) in CMAKE_BUILDS {
-        let mut source = tree(upstream(name), origin, cache)?;
-        let build = dir.join("build").join(name);
-        if matches!(*name, "netifd" | "jsonfilter") {
+    let in_prefix = |text: &str| text.replace("{prefix}", &prefix.display().to_string());
+    for step in BUILDS {
+        let source = tree(upstream(step.name), origin, cache)?;
+        let build = dir.join("build").join(step.name);
+        if step.in_tree {
             run_quiet(Command::new("cp").arg("-a").arg(&source).arg(&build))?;
-            source = build.clone();
         }
-        eprintln!("xtask: building {name} into {}", prefix.display());
-        let mut c_flags = format!("-I{}", prefix.join("include").display());
-        match *name {
-            "firewall3" => c_flags.push_str(" -Wno-error=format-overflow"),
-            "netifd" => {
-                let nl = prefix.join("include/libnl-tiny");
-                c_flags.push_str(&format!(
-                    " -I{} -Wno-error=maybe-uninitialized",
-                    nl.display()
-                ));
-            }
-            _ => {}
-        }
-        let libnl = format!(
-            "-DLIBNL_LIBS={}",
-            prefix.join("lib/libnl-tiny.so").display()
+        eprintln!("xtask: building {} into {}", step.name, prefix.display());
+        let c_flags = format!(
+            "-I{} {}",
+            prefix.join("include").display(),
+            in_prefix(step.c_flags)
         );
         let libs = format!(
             "-L{} -L{}",
@@ -114,7 +158,7 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
         run_quiet(
             Command::new("cmake")
                 .arg("-S")
-                .arg(&source)
+                .arg(if step.in_tree { &build } else { &source })
                 .arg("-B")
                 .arg(&build)
                 .arg(format!("-DCMAKE_INSTALL_PREFIX={}", prefix.display()))
@@ -123,38 +167,19 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
                 .arg(format!("-DCMAKE_C_FLAGS={c_flags}"))
                 .arg(format!("-DCMAKE_EXE_LINKER_FLAGS={libs}"))
                 .arg(format!("-DCMAKE_SHARED_LINKER_FLAGS={libs}"))
-                .args(*options)
-                .args((*name == "netifd").then_some(&libnl)),
+                .args(step.cmake.iter().map(|o| in_prefix(o))),
         )?;
         let mut make = Command::new("make");
         make.arg("-C").arg(&build).arg(format!("-j{jobs}"));
-        if *name == "udebug" {
-            make.arg("udebug");
-        }
+        make.args(step.target);
         run_quiet(&mut make)?;
-        match *name {
-            // Their install rules name /usr/sbin whatever the prefix.
-            "firewall3" | "netifd" => {
-                fs::create_dir_all(prefix.join("sbin"))?;
-                fs::copy(build.join(name), prefix.join("sbin").join(name))?;
-                if *name == "netifd" {
-                    // Its shell library for protocol handlers, installed as /lib/netifd/.
-                    let scripts = prefix.join("share/netifd");
-                    fs::create_dir_all(&scripts)?;
-                    for script in ["netifd-proto.sh", "utils.sh"] {
-                        fs::copy(build.join("scripts").join(script), scripts.join(script))?;
-                    }
-                }
-            }
-            "jsonfilter" => {
-                fs::create_dir_all(prefix.join("bin"))?;
-                fs::copy(build.join("jsonpath"), prefix.join("bin/jsonfilter"))?;
-            }
-            "udebug" => {
-                fs::copy(build.join("libudebug.so"), prefix.join("lib/libudebug.so"))?;
-                fs::copy(source.join("udebug.h"), prefix.join("include/udebug.h"))?;
-            }
-            _ => run_quiet(Command::new("make").arg("-C").arg(&build).arg("install"))?,
+        if step.files.is_empty() {
+            run_quiet(Command::new("make").arg("-C").arg(&build).arg("install"))?;
+        }
+        for (from, to) in step.files {
+            let to = prefix.join(to);
+            fs::create_dir_all(to.parent().expect("a file has a directory"))?;
+            fs::copy(build.join(from), to)?;
         }
     }
     let _ = fs::remove_dir_all(dir.join("build"));
