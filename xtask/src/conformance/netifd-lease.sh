@@ -3,7 +3,7 @@
 # stands in for OpenWrt's DHCP one (`dhcp.sh` and udhcpc, in openwrt/openwrt): it hands
 # netifd an address, a gateway and DNS servers as a lease would, so that with `peerdns 0`
 # netifd keeps the servers aside as `inactive`, as it does for Gluon's WAN.
-# shellcheck shell=busybox
+# shellcheck shell=dash # busybox ash, which has `local` too
 NETIFD_MAIN_DIR="$WORK/lib-netifd"
 # shellcheck disable=SC1091 # netifd's, put there by conformance/netifd.rs.
 . "$NETIFD_MAIN_DIR/netifd-proto.sh"

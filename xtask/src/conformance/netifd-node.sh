@@ -11,28 +11,15 @@
 set -u
 export LD_LIBRARY_PATH="$PREFIX/lib"
 
-check() { # NAME, then a command whose status is the verdict
-	name=$1
-	shift
-	if out=$("$@" 2>&1); then
-		echo "CHECK ok $name"
-	else
-		echo "CHECK FAILED $name: $(printf '%s' "$out" | tr '\n' ' ')"
-	fi
-}
+# shellcheck source=xtask/src/conformance/scenario-lib.sh
+. "$WORK/scenario-lib.sh"
 rules() { ip -4 rule; ip -6 rule; }
 # A rule netifd did not make: pref 100, table 100, in both families.
 add_foreign() { ip -4 rule add pref 100 lookup 100 && ip -6 rule add pref 100 lookup 100; }
 has_foreign() { rules | grep -q '^100:'; }
 no_foreign() { ! has_foreign; }
 # Waits up to 5 s for `routes gluon-wan check` to pass: the hook runs on netifd's events.
-policy_whole() {
-	for _ in $(seq 50); do
-		routes gluon-wan check -46 >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	routes gluon-wan check -46
-}
+policy_whole() { within_5s routes gluon-wan check -46; }
 ubus() { "$PREFIX/bin/ubus" "$@"; }
 # Waits until netifd has reported the interface up again after a command.
 wait_up() {
@@ -45,13 +32,6 @@ wait_up() {
 
 # OpenWrt's paths that the scripts name, in this namespace only: the package's files under
 # /lib/gluon and libubox's jshn.sh under /usr/share/libubox (overlays), and /var.
-mkdir -p "$WORK/overlay" && mount -t tmpfs none "$WORK/overlay" || exit 1
-overlay() { # DIRECTORY, the tree to lay over it
-	mkdir -p "$WORK/overlay/upper$1" "$WORK/overlay/work$1"
-	cp -a "$2/." "$WORK/overlay/upper$1/"
-	mount -t overlay overlay \
-		-o "lowerdir=$1,upperdir=$WORK/overlay/upper$1,workdir=$WORK/overlay/work$1" "$1"
-}
 overlay /lib "$WORK/root/lib" && overlay /usr/share "$WORK/root/usr/share" || exit 1
 mount -t tmpfs none /var || exit 1
 mkdir -p /var/run/ubus

@@ -6,10 +6,10 @@
 //! hook shows that the policy checks can fail.
 
 use super::build::Programs;
-use crate::cmd::{Result, capture, fail, root, run_quiet};
+use super::scenario::{self, Checks, executable};
+use crate::cmd::{Result, fail, root, run_quiet};
 use crate::tally::Tally;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -66,19 +66,13 @@ done
 exit 0
 ";
 
-fn executable(path: &Path, text: &str) -> Result {
-    fs::write(path, text)?;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o755))?;
-    Ok(())
-}
-
 /// Runs the scenario in `work`, with the hook or without it; the checks it printed, in order.
 fn scenario(
     programs: &Programs,
     routes: &Path,
     work: &Path,
     with_hook: bool,
-) -> Result<Vec<(String, std::result::Result<(), String>)>> {
+) -> Result<Checks> {
     let _ = fs::remove_dir_all(work);
     for dir in [
         "config",
@@ -153,68 +147,33 @@ fn scenario(
             work.join("logger.log").display()
         ),
     )?;
-    let script = work.join("netifd-node.sh");
-    fs::write(&script, SCENARIO)?;
     let path = format!(
         "{}:{}",
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = capture(
-        Command::new("unshare")
-            .args(["--net", "--mount", "--", "sh"])
-            .arg(&script)
-            .env("PREFIX", programs.prefix())
-            .env("WORK", work)
-            .env(
-                "PRELOAD",
-                root().join("target/dist/x86_64-unknown-linux-musl/libpacketmark.so"),
-            )
-            .env(
-                "NFT_RULES",
-                root()
-                    .join(FILES)
-                    .join("usr/share/nftables.d/ruleset-post/gluon-wan-tools.nft"),
-            )
-            .env("PATH", path),
-    )?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let checks: Vec<_> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("CHECK "))
-        .map(|l| match l.strip_prefix("ok ") {
-            Some(name) => (name.to_string(), Ok(())),
-            None => {
-                let rest = l.strip_prefix("FAILED ").unwrap_or(l);
-                let (name, why) = rest.split_once(": ").unwrap_or((rest, ""));
-                (name.to_string(), Err(why.to_string()))
-            }
-        })
-        .collect();
-    if checks.is_empty() {
-        return fail(format!(
-            "the scenario ran no check ({}): {}{}",
-            out.status,
-            text,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(checks)
+    let preload = root().join("target/dist/x86_64-unknown-linux-musl/libpacketmark.so");
+    let nft_rules = root()
+        .join(FILES)
+        .join("usr/share/nftables.d/ruleset-post/gluon-wan-tools.nft");
+    scenario::run(
+        work,
+        SCENARIO,
+        &["--net", "--mount"],
+        &[
+            ("PREFIX", programs.prefix().as_os_str()),
+            ("PRELOAD", preload.as_os_str()),
+            ("NFT_RULES", nft_rules.as_os_str()),
+            ("PATH", path.as_ref()),
+        ],
+    )
 }
 
 pub fn check(tally: &mut Tally, programs: &Programs, work: &Path) {
     let routes = root().join("target/dist/x86_64-unknown-linux-musl/routes");
     let name = |check: &str| format!("netifd: {check}");
-    match scenario(programs, &routes, &work.join("with-hook"), true) {
-        Ok(checks) => {
-            for (check, verdict) in checks {
-                tally.check(&name(&check), || verdict.map_err(crate::cmd::Failure));
-            }
-        }
-        Err(why) => {
-            tally.check(&name("the scenario with the iface hook"), || Err(why));
-        }
-    }
+    let with_hook = scenario(programs, &routes, &work.join("with-hook"), true);
+    scenario::count(tally, "netifd", "the scenario with the iface hook", with_hook);
     tally.check(
         &name("without the iface hook the IPv4 policy is missing after network restart (the checks can fail)"),
         || {
