@@ -6,6 +6,10 @@
 //! OpenWrt-like root (`OpenWrtRoot`) where ubus, uci and jsonfilter, which do not exist on
 //! Debian either, are stood in for by commands that print recorded answers in OpenWrt's
 //! formats (`tests/fixtures/openwrt/standin/`, `…/ubus/`). Nothing else is stood in for.
+//! `cargo xtask conformance` runs the same scripts with the real ones: the init script through
+//! OpenWrt's rc.common and procd.sh under the real procd, ubusd and ujail, the reload.d hooks
+//! and the maintainer scripts on a live root (its checks "procd: …"), the iface hooks under
+//! the real netifd, ubus and jsonfilter (its checks "netifd: …").
 
 use integration_tests::{Netns, OpenWrtRoot, Scratch, output};
 use std::os::unix::fs::MetadataExt;

@@ -363,7 +363,9 @@ fn control_and_postinst(package: &str) -> (String, Option<String>) {
 }
 
 /// The user dns54 drops to, with a group of its own, numbered by the node (OpenWrt's
-/// `default_postinst` makes them from the field: `cargo xtask conformance` runs the real one).
+/// `default_postinst` makes them from the field: `cargo xtask conformance` runs the real one,
+/// as an image build runs it, "opkg (ARCH): the postinst scripts, …", and on a live root,
+/// "procd: functions.sh made the user and group …").
 #[test]
 fn gluon_wan_dns54_asks_the_node_for_its_user_and_group() {
     let (control, postinst) = control_and_postinst("gluon-wan-dns54");

@@ -9,6 +9,8 @@ mod feed;
 mod gluon_files;
 mod netifd;
 mod patches;
+mod procd;
+mod scenario;
 mod upstream;
 
 use crate::cmd::{Result, fail, root};
@@ -41,11 +43,16 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
 
     let mut programs = None;
     tally.check(
-        "OpenWrt's programs built from their pinned sources (opkg, usign, netifd, ubus, uci, jsonfilter, firewall3 with iptables)",
+        "OpenWrt's programs built from their pinned sources (opkg, usign, netifd, ubus, uci, jsonfilter, procd with ujail, firewall3 with iptables)",
         || {
             programs = Some(build::programs(&origin, &cache)?);
             Ok(())
         },
+    );
+    let openwrt = work.join("openwrt-files");
+    let openwrt_read = tally.check(
+        "OpenWrt's rc.common, functions.sh, procd.sh … at their pinned commits, their git blob ids checked",
+        || upstream::openwrt_files(&origin, &cache, &openwrt),
     );
     let keys = crate::package::run_key_dir();
     let foreign = work.join("foreign-key");
@@ -57,9 +64,9 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
             crate::package::make_key(&foreign, "key", "not the feed's key")
         },
     );
-    let Some(programs) = programs.filter(|_| feeds_built) else {
-        let because = "OpenWrt's programs or the feed did not build";
-        for step in ["the feed's checks", "netifd's checks", FIREWALL] {
+    let Some(programs) = programs.filter(|_| feeds_built && openwrt_read) else {
+        let because = "OpenWrt's programs, its files or the feed are missing";
+        for step in ["the feed's checks", "netifd's checks", "procd's checks", FIREWALL] {
             tally.skip(step, because);
         }
         return finish(tally);
@@ -70,14 +77,22 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
                 &mut tally,
                 &programs,
                 arch,
-                &crate::package::package_dir(arch),
                 &keys.join("key.pub"),
                 &foreign.join("key.pub"),
+                &openwrt,
                 &work.join("feed").join(arch),
             );
         }
     }
     netifd::check(&mut tally, &programs, &work.join("netifd"));
+    procd::check(
+        &mut tally,
+        &programs,
+        &openwrt,
+        &crate::package::package_dir("x86_64"),
+        &keys.join("key.pub"),
+        &work.join("procd"),
+    );
     tally.cargo_test(
         FIREWALL,
         crate::cmd::cargo()
@@ -102,6 +117,10 @@ fn finish(tally: Tally) -> Result {
             u.date,
             u.pin
         );
+    }
+    println!("OpenWrt's files (xtask/src/conformance/upstream.rs):");
+    for f in upstream::OPENWRT_FILES {
+        println!("  {:<48} {} blob {}", f.path, &f.commit[..12], &f.blob[..12]);
     }
     tally.finish()
 }

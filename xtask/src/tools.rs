@@ -448,6 +448,12 @@ pub const TOOLS: &[Tool] = &[
         need: Need::Conformance,
         why: "libubox's JSON support, which opkg links",
     },
+    Tool {
+        program: "/usr/include/bsd/string.h",
+        package: "libbsd-dev",
+        need: Need::Conformance,
+        why: "strlcpy for procd, which glibc 2.36 lacks and musl has",
+    },
 ];
 
 /// Whether a program is on `PATH` (or, for an absolute path, whether the file exists).

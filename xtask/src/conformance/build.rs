@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const RECIPE: &str = "conformance build v5";
+const RECIPE: &str = "conformance build v6";
 
 /// One upstream built with CMake, and how it differs from the plain
 /// `cmake && make && make install`. `{prefix}` in a flag is the prefix of the build.
@@ -64,6 +64,24 @@ const BUILDS: &[Build] = &[
             ("scripts/utils.sh", "share/netifd/utils.sh"),
         ],
         ..Build::plain("netifd", &["-DLIBNL_LIBS={prefix}/lib/libnl-tiny.so"])
+    },
+    // procd and its ujail, without seccomp and utrace (which need kernel headers of the
+    // target's syscalls), built in its tree (a build step runs a script of it). glibc 2.36
+    // lacks strlcpy: libbsd's overlay gives it. GCC 12 warns where GCC 13 does not.
+    Build {
+        in_tree: true,
+        c_flags: "-isystem /usr/include/bsd -DLIBBSD_OVERLAY -Wno-error=format-overflow \
+                  -Wno-error=format-truncation -Wno-error=maybe-uninitialized",
+        files: &[("procd", "sbin/procd"), ("ujail", "sbin/ujail")],
+        ..Build::plain(
+            "procd",
+            &[
+                "-DJAIL_SUPPORT=ON",
+                "-DSECCOMP_SUPPORT=OFF",
+                "-DUTRACE_SUPPORT=OFF",
+                "-DCMAKE_C_STANDARD_LIBRARIES=-lbsd",
+            ],
+        )
     },
     Build {
         in_tree: true,

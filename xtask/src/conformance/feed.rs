@@ -4,13 +4,13 @@
 //! and conffile.
 
 use super::build::Programs;
-use crate::cmd::{Result, capture, fail};
+use crate::cmd::{Result, capture, fail, run_quiet};
 use crate::tally::Tally;
 use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 /// What the feed holds, named as the checks expect them.
 const EVERY_PACKAGE: &[&str] = &[
@@ -54,15 +54,7 @@ impl<'a> Node<'a> {
         for dir in ["etc/opkg/keys", "usr/lib/opkg/info", "var/lock"] {
             fs::create_dir_all(root.join(dir))?;
         }
-        // usign looks a key up by its fingerprint, the file's name.
-        let fingerprint = capture(programs.command("usign").arg("-F").arg("-p").arg(key))?;
-        let fingerprint = String::from_utf8_lossy(&fingerprint.stdout)
-            .trim()
-            .to_string();
-        if fingerprint.len() != 16 {
-            return fail(format!("usign -F -p {}: no fingerprint", key.display()));
-        }
-        fs::copy(key, root.join("etc/opkg/keys").join(fingerprint))?;
+        fs::copy(key, root.join("etc/opkg/keys").join(key_name(programs, key)?))?;
         let verify = root.join("verify-index");
         fs::write(&verify, verify_program(&root, programs))?;
         fs::set_permissions(&verify, fs::Permissions::from_mode(0o755))?;
@@ -128,11 +120,24 @@ impl<'a> Node<'a> {
     }
 }
 
+/// The name of a trusted key's file in `/etc/opkg/keys`: its fingerprint, by which usign looks
+/// it up.
+pub(super) fn key_name(programs: &Programs, key: &Path) -> Result<String> {
+    let fingerprint = capture(programs.command("usign").arg("-F").arg("-p").arg(key))?;
+    let fingerprint = String::from_utf8_lossy(&fingerprint.stdout)
+        .trim()
+        .to_string();
+    if fingerprint.len() != 16 {
+        return fail(format!("usign -F -p {}: no fingerprint", key.display()));
+    }
+    Ok(fingerprint)
+}
+
 /// OpenWrt calls `opkg-key verify SIG LIST` (package/system/opkg/files/opkg-key), which
 /// checks the list as opkg stores it, decompressed, with usign against the keys in
 /// `/etc/opkg/keys`. This does the same inside the offline root: it stands in for that
 /// script, not for usign, which is the real one.
-fn verify_program(root: &Path, programs: &Programs) -> String {
+pub(super) fn verify_program(root: &Path, programs: &Programs) -> String {
     format!(
         "#!/bin/sh\n[ \"$1\" = verify ] || exit 2\n\
          {{ zcat \"$3\" 2>/dev/null || cat \"$3\"; }} | \
@@ -151,17 +156,18 @@ fn both(out: &Output) -> String {
     )
 }
 
-/// Every check of one architecture's feed (`feed`, signed with the secret half of `key`),
-/// with `foreign_key` a key that did not sign it.
+/// Every check of one architecture's feed (signed with the secret half of `key`), with
+/// `foreign_key` a key that did not sign it and `openwrt` OpenWrt's files at their places.
 pub fn check(
     tally: &mut Tally,
     programs: &Programs,
     arch: &str,
-    feed: &Path,
     key: &Path,
     foreign_key: &Path,
+    openwrt: &Path,
     work: &Path,
 ) {
+    let feed = &crate::package::package_dir(arch);
     let base = ["libc", "gluon-mesh-vpn-core"];
     let name = |what: &str| format!("opkg ({arch}): {what}");
     tally.check(&name("update passes the index's signature check"), || {
@@ -243,6 +249,10 @@ pub fn check(
             Ok(())
         },
     );
+    tally.check(
+        &name("the postinst scripts, run as an image build runs them, make the users and enable the init script"),
+        || image_build(&Node::new(work, "image", arch, feed, key, &base, programs)?, openwrt),
+    );
     for (installed, package) in [
         ("gluon-wan-dnsmasq", "gluon-wan-dns54"),
         ("libpacketmark", "gluon-wan-packetmark"),
@@ -313,6 +323,84 @@ pub fn check(
         let node = Node::new(work, "changed", arch, &changed, key, &base, programs)?;
         refused(&node)
     });
+}
+
+/// OpenWrt's image build installs the packages into the image's root without their scripts,
+/// then runs each `postinst` with `IPKG_INSTROOT` naming the root, with bash (what
+/// `prepare_rootfs` of OpenWrt's include/rootfs.mk does; this does the same, with OpenWrt's own
+/// functions.sh, rc.common and procd.sh in the root).
+fn image_build(node: &Node, openwrt: &Path) -> Result {
+    let root = &node.root;
+    run_quiet(
+        Command::new("cp")
+            .arg("-a")
+            .arg(format!("{}/.", openwrt.display()))
+            .arg(root),
+    )?;
+    fs::create_dir_all(root.join("etc/rc.d"))?;
+    fs::create_dir_all(root.join("usr/share/libubox"))?;
+    fs::copy(
+        node.programs.prefix().join("share/libubox/jshn.sh"),
+        root.join("usr/share/libubox/jshn.sh"),
+    )?;
+    // base-files' own users.
+    fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/ash
+")?;
+    fs::write(root.join("etc/group"), "root:x:0:
+")?;
+    fs::write(root.join("etc/shadow"), "root:::0:99999:7:::
+")?;
+    node.opkg_ok(&["update"], "Signature check passed.")?;
+    node.opkg_ok(
+        &["install", "gluon-wan-dns54", "gluon-wan-viawan"],
+        "Configuring gluon-wan-dns54.",
+    )?;
+    let info = root.join("usr/lib/opkg/info");
+    let mut scripts: Vec<_> = fs::read_dir(&info)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "postinst"))
+        .collect();
+    scripts.sort();
+    if scripts.len() != 2 {
+        return fail(format!("postinst scripts: {scripts:?}"));
+    }
+    for script in &scripts {
+        let out = capture(
+            Command::new("bash")
+                .arg(script)
+                .env("IPKG_INSTROOT", root)
+                .current_dir(root),
+        )?;
+        if !out.status.success() {
+            return fail(format!(
+                "IPKG_INSTROOT={} bash {} ({}): {}",
+                root.display(),
+                script.display(),
+                out.status,
+                both(&out)
+            ));
+        }
+    }
+    let passwd = fs::read_to_string(root.join("etc/passwd"))?;
+    let group = fs::read_to_string(root.join("etc/group"))?;
+    let Some(gid) = passwd
+        .lines()
+        .find_map(|l| l.strip_prefix("gluon-wan-dns54:x:"))
+        .and_then(|rest| rest.split(':').nth(1))
+    else {
+        return fail(format!("no user gluon-wan-dns54 in /etc/passwd:\n{passwd}"));
+    };
+    if !group.contains(&format!("\ngluon-wan-dns54:x:{gid}:")) {
+        return fail(format!("no group gluon-wan-dns54 ({gid}) in /etc/group:\n{group}"));
+    }
+    if !group.contains("\ngluon-viawan:x:801:") {
+        return fail(format!("no group gluon-viawan (801) in /etc/group:\n{group}"));
+    }
+    let link = root.join("etc/rc.d/S60gluon-wan-dns54");
+    match fs::read_link(&link) {
+        Ok(to) if to == Path::new("../init.d/gluon-wan-dns54") => Ok(()),
+        other => fail(format!("{}: {other:?}", link.display())),
+    }
 }
 
 /// `opkg update` fails the signature check and keeps no list, so no package can be installed.

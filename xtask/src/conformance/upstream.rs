@@ -8,7 +8,7 @@
 //! in OpenWrt's 24.10 update commits as Gluon's `modules` updates list them; where the newest
 //! upstream commit differs, `newest` says so.
 
-use crate::cmd::{Result, fail, run_quiet};
+use crate::cmd::{Result, capture, fail, run_quiet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -90,6 +90,14 @@ pub const UPSTREAMS: &[Upstream] = &[
         commit: "7901e66c5f273bceee8981bc8a0c8b0e60945f60",
         date: "2025-05-23",
         pin: "OpenWrt 24.10's; newest e97e36f9 (2026-07-17) needs ucode",
+    },
+    Upstream {
+        name: "procd",
+        repo: "openwrt/procd",
+        commit: "42d3937654508b04da64969f9d764ac2ec411904",
+        date: "2024-12-22",
+        pin: "the newest before OpenWrt 24.10.0, which is what 24.10's Makefile names as far as \
+              could be told here (it could not be read); newest 2c1834a1 (2026-08-06)",
     },
     Upstream {
         name: "jsonfilter",
@@ -181,34 +189,7 @@ pub fn tree_of(
             }
             mirror
         }
-        Origin::Public => {
-            let git_dir = cache
-                .join("git")
-                .join(format!("{}.git", upstream.repo.replace('/', "+")));
-            if !git_dir.join("HEAD").is_file() {
-                fs::create_dir_all(&git_dir)?;
-                run_quiet(
-                    Command::new("git")
-                        .args(["init", "-q", "--bare"])
-                        .arg(&git_dir),
-                )?;
-            }
-            let url = format!("https://github.com/{}.git", upstream.repo);
-            eprintln!(
-                "xtask: fetching {} {} from {url}",
-                upstream.repo, upstream.commit
-            );
-            run_quiet(Command::new("git").arg("--git-dir").arg(&git_dir).args([
-                "fetch",
-                "-q",
-                "--depth",
-                "1",
-                "--no-tags",
-                &url,
-                upstream.commit,
-            ]))?;
-            git_dir
-        }
+        Origin::Public => fetch_public(upstream.repo, upstream.commit, cache)?,
     };
     let _ = fs::remove_dir_all(&tree);
     fs::create_dir_all(&tree)?;
@@ -236,6 +217,165 @@ pub fn tree_of(
     Ok(tree)
 }
 
+/// `commit` of `repo` fetched (alone, without its history) from the public repository into a
+/// bare repository of the cache; that repository.
+fn fetch_public(repo: &str, commit: &str, cache: &Path) -> Result<PathBuf> {
+    let git_dir = cache
+        .join("git")
+        .join(format!("{}.git", repo.replace('/', "+")));
+    if !git_dir.join("HEAD").is_file() {
+        fs::create_dir_all(&git_dir)?;
+        run_quiet(
+            Command::new("git")
+                .args(["init", "-q", "--bare"])
+                .arg(&git_dir),
+        )?;
+    }
+    let url = format!("https://github.com/{repo}.git");
+    eprintln!("xtask: fetching {repo} {commit} from {url}");
+    run_quiet(Command::new("git").arg("--git-dir").arg(&git_dir).args([
+        "fetch",
+        "-q",
+        "--depth",
+        "1",
+        "--no-tags",
+        &url,
+        commit,
+    ]))?;
+    Ok(git_dir)
+}
+
+/// One file of a repository whose whole tree no mirror here can hold (openwrt/openwrt, over
+/// 600 MB): pinned by commit and path, and by its git blob id, which is checked wherever the
+/// file comes from.
+pub struct UpstreamFile {
+    pub repo: &'static str,
+    pub commit: &'static str,
+    pub path: &'static str,
+    pub blob: &'static str,
+    /// Where a node has it.
+    pub on_node: &'static str,
+}
+
+/// OpenWrt's own shell files that run the project's init script, maintainer scripts and
+/// hotplug scripts on a node. Each at the newest commit that changed it of those the index
+/// of public sources this project is developed with holds (OpenWrt 24.10's where that is
+/// newer than the file's last change): `functions.sh` reads both opkg's and apk's package
+/// lists, as OpenWrt 24.10 and 25.12 do.
+pub const OPENWRT_FILES: &[UpstreamFile] = &[
+    UpstreamFile {
+        repo: "openwrt/openwrt",
+        commit: "0b1fa809d0e974398503a24e408c1209969711f7",
+        path: "package/base-files/files/etc/rc.common",
+        blob: "a08c1f8f486eca7e7f1a29c90e4e9cfcf36ad633",
+        on_node: "etc/rc.common",
+    },
+    UpstreamFile {
+        repo: "openwrt/openwrt",
+        commit: "01fa063ae9440273c6701708623a1928bb3ff657",
+        path: "package/base-files/files/lib/functions.sh",
+        blob: "eb2d5a3f6b208cabc45de58d288dc49d4d65b1af",
+        on_node: "lib/functions.sh",
+    },
+    UpstreamFile {
+        repo: "openwrt/openwrt",
+        commit: "9963ae1d1c331b0f5e8cf7c6762b3c9bd126037d",
+        path: "package/base-files/files/lib/functions/service.sh",
+        blob: "2cb5028d68a7ad318f3a375912f48950d7df6b3f",
+        on_node: "lib/functions/service.sh",
+    },
+    UpstreamFile {
+        repo: "openwrt/openwrt",
+        commit: "040caceff305b7d30e4de03f1307562b6cd058fc",
+        path: "package/base-files/files/lib/config/uci.sh",
+        blob: "a5393883590661887c6fd382f18effb1ee239709",
+        on_node: "lib/config/uci.sh",
+    },
+    UpstreamFile {
+        repo: "openwrt/openwrt",
+        commit: "03eca6c5e85cad7ff20459d2f363c60c598d9825",
+        path: "package/system/procd/files/procd.sh",
+        blob: "de4fa9e6a3e9dd8ed8b8f9e2c54eb67fed20c155",
+        on_node: "lib/functions/procd.sh",
+    },
+];
+
+/// The file's text, checked against its blob id; kept in `cache`/files/ by that id. From a
+/// mirror it is read from `OWNER+NAME/repo` (a bare clone) when there is one, else from
+/// `OWNER+NAME/files/COMMIT/PATH` (the file alone, as a public index serves it).
+pub fn file(pinned: &UpstreamFile, origin: &Origin, cache: &Path) -> Result<PathBuf> {
+    let kept = cache.join("files").join(pinned.blob);
+    if kept.is_file() && blob_id(&kept)? == pinned.blob {
+        return Ok(kept);
+    }
+    let object = format!("{}:{}", pinned.commit, pinned.path);
+    let from_git = |git_dir: &Path| -> Result<Vec<u8>> {
+        let out = capture(
+            Command::new("git")
+                .arg("--git-dir")
+                .arg(git_dir)
+                .args(["cat-file", "blob", &object]),
+        )?;
+        if !out.status.success() {
+            return fail(format!(
+                "{object} of {}: {}",
+                pinned.repo,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(out.stdout)
+    };
+    let text = match origin {
+        Origin::Mirror(dir) => {
+            let mirror = dir.join(pinned.repo.replace('/', "+"));
+            let single = mirror.join("files").join(pinned.commit).join(pinned.path);
+            if mirror.join("repo").is_dir() {
+                from_git(&mirror.join("repo"))?
+            } else if single.is_file() {
+                fs::read(&single)?
+            } else {
+                return fail(format!(
+                    "{}: neither {} nor {} is there",
+                    pinned.path,
+                    mirror.join("repo").display(),
+                    single.display()
+                ));
+            }
+        }
+        Origin::Public => from_git(&fetch_public(pinned.repo, pinned.commit, cache)?)?,
+    };
+    fs::create_dir_all(kept.parent().unwrap_or(cache))?;
+    let fetched = kept.with_extension("fetched");
+    fs::write(&fetched, text)?;
+    let id = blob_id(&fetched)?;
+    if id != pinned.blob {
+        return fail(format!(
+            "{object} of {}: its git blob id is {id}, not the pinned {}",
+            pinned.repo, pinned.blob
+        ));
+    }
+    fs::rename(&fetched, &kept)?;
+    Ok(kept)
+}
+
+/// Every file of `OPENWRT_FILES` at its place under `root`.
+pub fn openwrt_files(origin: &Origin, cache: &Path, root: &Path) -> Result {
+    for pinned in OPENWRT_FILES {
+        let to = root.join(pinned.on_node);
+        fs::create_dir_all(to.parent().unwrap_or(root))?;
+        fs::copy(file(pinned, origin, cache)?, &to)?;
+    }
+    Ok(())
+}
+
+fn blob_id(path: &Path) -> Result<String> {
+    let out = capture(Command::new("git").arg("hash-object").arg(path))?;
+    if !out.status.success() {
+        return fail(format!("git hash-object {} failed", path.display()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::UPSTREAMS;
@@ -255,6 +395,22 @@ mod tests {
                 UPSTREAMS[..i].iter().all(|v| v.name != u.name),
                 "{} twice",
                 u.name
+            );
+        }
+    }
+
+    #[test]
+    fn every_pinned_file_has_a_full_commit_and_blob_and_its_own_place() {
+        for (i, f) in super::OPENWRT_FILES.iter().enumerate() {
+            for id in [f.commit, f.blob] {
+                assert_eq!(id.len(), 40, "{}", f.path);
+                assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{}", f.path);
+            }
+            assert!(!f.on_node.starts_with('/'), "{}", f.path);
+            assert!(
+                super::OPENWRT_FILES[..i].iter().all(|g| g.on_node != f.on_node),
+                "{} twice",
+                f.on_node
             );
         }
     }
