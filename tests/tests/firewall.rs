@@ -6,7 +6,11 @@
 //! which /etc/group gets in a mount namespace of each command that needs it.
 //!
 //! The nftables table is loaded after a stand-in of firewall4's own table
-//! (`FIREWALL4_OWN_RULES`), whose accepts must not end our table's chains.
+//! (`FIREWALL4_OWN_RULES`), whose accepts must not end our table's chains, and loaded again, as
+//! firewall4 includes it again on every reload: its rules must not double. With
+//! `GWT_FIREWALL4` set to a root holding the real firewall4 and ucode (`cargo xtask
+//! conformance` builds them), the real firewall4 is started, reloaded and restarted with the
+//! file in its `ruleset-post` directory.
 //! firewall3's files are loaded after firewall3's own rules, as its includes are. Here those
 //! are stood in for by `FIREWALL3_OWN_RULES`, the start of firewall3's `OUTPUT` chains as it
 //! writes them (loopback, established flows and each zone's devices accepted first); with
@@ -115,9 +119,11 @@ const FIREWALL4_OWN_RULES: &str = "table inet fw4 {
 }
 ";
 
-/// firewall3's UCI configuration for the real one (`GWT_FIREWALL3`): the same two zones and
-/// the two includes, as packaging/openwrt/README.md tells an image builder to add them.
-fn firewall3_config(files: &std::path::Path) -> String {
+/// The UCI configuration for the real firewall3 (`GWT_FIREWALL3`) or firewall4
+/// (`GWT_FIREWALL4`): the same two zones, and for firewall3 the two includes, as
+/// packaging/openwrt/README.md tells an image builder to add them (firewall4 includes the
+/// nftables file by its place).
+fn firewall_config(files: &std::path::Path, firewall3_includes: bool) -> String {
     let zone = |name: &str, device: &str| {
         format!(
             "config zone\n\toption name '{name}'\n\toption device '{device}'\n\
@@ -138,8 +144,8 @@ fn firewall3_config(files: &std::path::Path) -> String {
          \toption forward 'REJECT'\n\n{}{}{}{}",
         zone("wan", "br-wan"),
         zone("mesh", "mesh0"),
-        include("ipv4"),
-        include("ipv6")
+        if firewall3_includes { include("ipv4") } else { String::new() },
+        if firewall3_includes { include("ipv6") } else { String::new() }
     )
 }
 
@@ -266,16 +272,7 @@ fn the_rules_hold(firewall: Firewall, scratch_name: &str) {
     );
     let files = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../packaging/openwrt/files");
     match firewall {
-        Firewall::Nftables => {
-            // firewall4's own table first, as on a node: its accepts end its chain, not ours.
-            let own = scratch.path("firewall4-own.nft");
-            std::fs::write(&own, FIREWALL4_OWN_RULES).unwrap();
-            for file in [own, nft_rules()] {
-                let loaded =
-                    with_vpn_group(&netns, &scratch, &["nft", "-f", &file.to_string_lossy()]);
-                assert!(loaded.status.success(), "nft: {}", text(&loaded.stderr));
-            }
-        }
+        Firewall::Nftables => load_firewall4(&netns, &scratch, &files),
         Firewall::Iptables => load_firewall3(&netns, &scratch, &files),
     }
     // Wait until both resolvers answer.
@@ -351,6 +348,74 @@ fn the_rules_hold(firewall: Firewall, scratch_name: &str) {
 
 /// firewall3's own rules, then the two files through `iptables-restore --noflush`, as
 /// firewall3 loads its includes: the stand-in's rules with Debian's legacy iptables, or the
+/// Our table as nft lists it.
+fn our_table(netns: &Netns) -> String {
+    netns.run_ok(&["nft", "list", "table", "inet", "gluon_wan_tools"])
+}
+
+/// firewall4's ruleset and our table: the stand-in (firewall4's own table, then our file
+/// twice, as `fw4 reload` includes it again), or the real firewall4 (`GWT_FIREWALL4`: a root
+/// whose `usr/` holds ucode and firewall4 as a node has them) started, reloaded and restarted
+/// in a mount namespace of its own. Either way our table must hold each rule once.
+fn load_firewall4(netns: &Netns, scratch: &Scratch, files: &std::path::Path) {
+    let nft_file = |file: &std::path::Path| {
+        let loaded = with_vpn_group(netns, scratch, &["nft", "-f", &file.to_string_lossy()]);
+        assert!(loaded.status.success(), "nft: {}", text(&loaded.stderr));
+    };
+    let Some(node_root) = std::env::var_os("GWT_FIREWALL4").map(PathBuf::from) else {
+        // firewall4's own table first, as on a node: its accepts end its chain, not ours.
+        let own = scratch.path("firewall4-own.nft");
+        std::fs::write(&own, FIREWALL4_OWN_RULES).unwrap();
+        nft_file(&own);
+        nft_file(&nft_rules());
+        let once = our_table(netns);
+        nft_file(&nft_rules());
+        assert_eq!(our_table(netns), once, "loaded again, the table doubled its rules");
+        return;
+    };
+    // Our table once, to compare with what firewall4 leaves.
+    nft_file(&nft_rules());
+    let once = our_table(netns);
+    netns.run_ok(&["nft", "delete", "table", "inet", "gluon_wan_tools"]);
+    let config = scratch.path("firewall4-config");
+    std::fs::write(&config, firewall_config(files, false)).unwrap();
+    // firewall4 reads /etc/config/firewall, finds its files and ucode's modules under /usr
+    // and includes /usr/share/nftables.d/ruleset-post/*.nft: /etc and /usr laid over.
+    let script = "set -e
+mount -t tmpfs none /mnt
+mkdir -p /mnt/usr /mnt/usr-work /mnt/etc /mnt/etc-work
+cp -a \"$2/usr/.\" /mnt/usr/
+mkdir -p /mnt/usr/share/nftables.d/ruleset-post
+cp \"$3\" /mnt/usr/share/nftables.d/ruleset-post/
+mkdir -p /mnt/etc/config
+cp \"$1\" /mnt/etc/config/firewall
+mount -t overlay overlay -o lowerdir=/usr,upperdir=/mnt/usr,workdir=/mnt/usr-work /usr
+mount -t overlay overlay -o lowerdir=/etc,upperdir=/mnt/etc,workdir=/mnt/etc-work /etc
+mount -t tmpfs none /var/run
+# fw4 is an ash script (set -o pipefail); without ubusd it says so and goes on.
+for command in start reload restart; do busybox sh /usr/sbin/fw4 -q $command; done";
+    let started = output(
+        netns
+            .command("unshare")
+            .args(["--mount", "--", "sh", "-c", script, "sh"])
+            .arg(&config)
+            .arg(&node_root)
+            .arg(nft_rules()),
+    );
+    assert!(
+        started.status.success(),
+        "fw4 start, reload, restart: {}",
+        text(&started.stderr)
+    );
+    let tables = netns.run_ok(&["nft", "list", "tables"]);
+    assert!(tables.contains("table inet fw4"), "{tables}");
+    assert_eq!(
+        our_table(netns),
+        once,
+        "after fw4 start, reload and restart our table is not as one load leaves it"
+    );
+}
+
 /// real firewall3 (`GWT_FIREWALL3`) with its configuration in a mount namespace of its own.
 fn load_firewall3(netns: &Netns, scratch: &Scratch, files: &std::path::Path) {
     let Some(prefix) = real_firewall3() else {
@@ -378,7 +443,7 @@ fn load_firewall3(netns: &Netns, scratch: &Scratch, files: &std::path::Path) {
     // firewall3 reads /etc/config/firewall and runs `iptables-restore` from PATH: a copy of
     // /etc with the configuration, and PATH to its own legacy iptables.
     let config = scratch.path("firewall3-config");
-    std::fs::write(&config, firewall3_config(files)).unwrap();
+    std::fs::write(&config, firewall_config(files, true)).unwrap();
     let bin = scratch.path("firewall3-bin");
     std::fs::create_dir_all(&bin).unwrap();
     for (name, program) in [
