@@ -43,7 +43,7 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
 
     let mut programs = None;
     tally.check(
-        "OpenWrt's programs built from their pinned sources (opkg, usign, netifd, ubus, uci, jsonfilter, procd with ujail, firewall3 with iptables)",
+        "OpenWrt's programs built from their pinned sources (opkg, usign, netifd, ubus, uci, jsonfilter, procd with ujail, firewall3 with iptables, firewall4 with ucode)",
         || {
             programs = Some(build::programs(&origin, &cache)?);
             Ok(())
@@ -98,12 +98,17 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
         crate::cmd::cargo()
             .args(["test", "-p", "integration-tests", "--test", "firewall"])
             .env("GWT_FIREWALL3", programs.prefix())
+            .env(
+                "GWT_FIREWALL4",
+                programs.prefix().join(build::FIREWALL4_ROOT),
+            )
             .env("GWT_DIST_DIR", root().join("target/dist")),
     );
     finish(tally)
 }
 
-const FIREWALL: &str = "the firewall tests with the real firewall3 and its legacy iptables";
+const FIREWALL: &str =
+    "the firewall tests with the real firewall3 and its legacy iptables, and the real firewall4";
 
 /// The pinned upstreams, for the README's record, then the count.
 fn finish(tally: Tally) -> Result {

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const RECIPE: &str = "conformance build v6";
+const RECIPE: &str = "conformance build v7";
 
 /// One upstream built with CMake, and how it differs from the plain
 /// `cmake && make && make install`. `{prefix}` in a flag is the prefix of the build.
@@ -24,6 +24,9 @@ struct Build {
     /// What goes into the prefix: `make install` (none here), or these files of the build
     /// directory to these places (their install rules name /usr whatever the prefix).
     files: &'static [(&'static str, &'static str)],
+    /// Built for /usr and installed under this directory of the prefix (`make install
+    /// DESTDIR=…`), for a program that finds its own files by compiled-in paths.
+    node_root: Option<&'static str>,
 }
 
 /// In the order their dependencies need. GCC 12 warns in firewall3 and netifd where GCC 13,
@@ -83,6 +86,23 @@ const BUILDS: &[Build] = &[
             ],
         )
     },
+    // ucode with the modules firewall4 uses (fs, uci, ubus; no netlink, uloop, zlib or
+    // digest), built for /usr, where it looks for its modules, as on a node.
+    Build {
+        node_root: Some(FIREWALL4_ROOT),
+        ..Build::plain(
+            "ucode",
+            &[
+                "-DRTNL_SUPPORT=OFF",
+                "-DNL80211_SUPPORT=OFF",
+                "-DULOOP_SUPPORT=OFF",
+                "-DZLIB_SUPPORT=OFF",
+                "-DDIGEST_SUPPORT=OFF",
+                "-DDEBUG_SUPPORT=OFF",
+                "-DLOG_SUPPORT=OFF",
+            ],
+        )
+    },
     Build {
         in_tree: true,
         files: &[("jsonpath", "bin/jsonfilter")],
@@ -99,6 +119,7 @@ impl Build {
             cmake,
             target: None,
             files: &[],
+            node_root: None,
         }
     }
 }
@@ -179,7 +200,15 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
                 .arg(if step.in_tree { &build } else { &source })
                 .arg("-B")
                 .arg(&build)
-                .arg(format!("-DCMAKE_INSTALL_PREFIX={}", prefix.display()))
+                .arg(format!(
+                    "-DCMAKE_INSTALL_PREFIX={}",
+                    if step.node_root.is_some() {
+                        Path::new("/usr")
+                    } else {
+                        &prefix
+                    }
+                    .display()
+                ))
                 .arg(format!("-DCMAKE_PREFIX_PATH={}", prefix.display()))
                 .arg("-DCMAKE_BUILD_TYPE=Release")
                 .arg(format!("-DCMAKE_C_FLAGS={c_flags}"))
@@ -191,7 +220,15 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
         make.arg("-C").arg(&build).arg(format!("-j{jobs}"));
         make.args(step.target);
         run_quiet(&mut make)?;
-        if step.files.is_empty() {
+        if let Some(node_root) = step.node_root {
+            run_quiet(
+                Command::new("make")
+                    .arg("-C")
+                    .arg(&build)
+                    .arg("install")
+                    .arg(format!("DESTDIR={}", prefix.join(node_root).display())),
+            )?;
+        } else if step.files.is_empty() {
             run_quiet(Command::new("make").arg("-C").arg(&build).arg("install"))?;
         }
         for (from, to) in step.files {
@@ -200,10 +237,35 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
             fs::copy(build.join(from), to)?;
         }
     }
+    firewall4(origin, cache, &prefix)?;
     let _ = fs::remove_dir_all(dir.join("build"));
     fs::write(dir.join(".built"), key)?;
     crate::cache::prune(cache, "build-", &dir);
     Ok(Programs { prefix })
+}
+
+/// Where firewall4 is, as on a node, under the prefix: `usr/` to lay over /usr.
+pub const FIREWALL4_ROOT: &str = "firewall4-root";
+
+/// firewall4 beside ucode in the prefix's `firewall4-root/usr/`: its files as OpenWrt's
+/// package installs them (a ucode program: nothing to build; `fw4` in /sbin, which on Debian
+/// is /usr/sbin), and the libraries of ours that ucode's modules link, where the loader looks
+/// without being told.
+fn firewall4(origin: &Origin, cache: &Path, prefix: &Path) -> Result {
+    let source = tree(upstream("firewall4"), origin, cache)?;
+    let usr = prefix.join(FIREWALL4_ROOT).join("usr");
+    run_quiet(
+        Command::new("cp")
+            .arg("-a")
+            .arg(source.join("root/usr/."))
+            .arg(&usr),
+    )?;
+    fs::create_dir_all(usr.join("sbin"))?;
+    fs::copy(source.join("root/sbin/fw4"), usr.join("sbin/fw4"))?;
+    for library in ["libubox.so", "libubus.so", "libuci.so", "libblobmsg_json.so"] {
+        fs::copy(prefix.join("lib").join(library), usr.join("lib").join(library))?;
+    }
+    Ok(())
 }
 
 /// Debian's iptables source built as OpenWrt builds its iptables package for firewall3: the

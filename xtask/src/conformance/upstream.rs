@@ -100,6 +100,22 @@ pub const UPSTREAMS: &[Upstream] = &[
               could be told here (it could not be read); newest 2c1834a1 (2026-08-06)",
     },
     Upstream {
+        name: "ucode",
+        repo: "jow-/ucode",
+        commit: "826a5c9de7d3471bbe224e005d9ef0e0c206aa72",
+        date: "2025-01-05",
+        pin: "the newest before OpenWrt 24.10.0 as far as could be told here (its Makefile \
+              could not be read); newest 81205a25 (2026-07-22). For firewall4 only",
+    },
+    Upstream {
+        name: "firewall4",
+        repo: "openwrt/firewall4",
+        commit: "18fc0ead19faf06b8ce7ec5be84957278e942dfa",
+        date: "2024-12-17",
+        pin: "the newest before OpenWrt 24.10.0; newest b6e51575 (2025-03-17). OpenWrt's \
+              firewall, which Gluon removes for firewall3; its nftables port would bring it back",
+    },
+    Upstream {
         name: "jsonfilter",
         repo: "openwrt/jsonpath",
         commit: "8a86fb78235b5d7925b762b7b0934517890cc034",
