@@ -144,8 +144,16 @@ fn firewall_config(files: &std::path::Path, firewall3_includes: bool) -> String 
          \toption forward 'REJECT'\n\n{}{}{}{}",
         zone("wan", "br-wan"),
         zone("mesh", "mesh0"),
-        if firewall3_includes { include("ipv4") } else { String::new() },
-        if firewall3_includes { include("ipv6") } else { String::new() }
+        if firewall3_includes {
+            include("ipv4")
+        } else {
+            String::new()
+        },
+        if firewall3_includes {
+            include("ipv6")
+        } else {
+            String::new()
+        }
     )
 }
 
@@ -370,7 +378,11 @@ fn load_firewall4(netns: &Netns, scratch: &Scratch, files: &std::path::Path) {
         nft_file(&nft_rules());
         let once = our_table(netns);
         nft_file(&nft_rules());
-        assert_eq!(our_table(netns), once, "loaded again, the table doubled its rules");
+        assert_eq!(
+            our_table(netns),
+            once,
+            "loaded again, the table doubled its rules"
+        );
         return;
     };
     // Our table once, to compare with what firewall4 leaves.

@@ -66,7 +66,12 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
     );
     let Some(programs) = programs.filter(|_| feeds_built && openwrt_read) else {
         let because = "OpenWrt's programs, its files or the feed are missing";
-        for step in ["the feed's checks", "netifd's checks", "procd's checks", FIREWALL] {
+        for step in [
+            "the feed's checks",
+            "netifd's checks",
+            "procd's checks",
+            FIREWALL,
+        ] {
             tally.skip(step, because);
         }
         return finish(tally);
@@ -125,7 +130,12 @@ fn finish(tally: Tally) -> Result {
     }
     println!("OpenWrt's files (xtask/src/conformance/upstream.rs):");
     for f in upstream::OPENWRT_FILES {
-        println!("  {:<48} {} blob {}", f.path, &f.commit[..12], &f.blob[..12]);
+        println!(
+            "  {:<48} {} blob {}",
+            f.path,
+            &f.commit[..12],
+            &f.blob[..12]
+        );
     }
     tally.finish()
 }

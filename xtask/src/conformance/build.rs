@@ -262,8 +262,16 @@ fn firewall4(origin: &Origin, cache: &Path, prefix: &Path) -> Result {
     )?;
     fs::create_dir_all(usr.join("sbin"))?;
     fs::copy(source.join("root/sbin/fw4"), usr.join("sbin/fw4"))?;
-    for library in ["libubox.so", "libubus.so", "libuci.so", "libblobmsg_json.so"] {
-        fs::copy(prefix.join("lib").join(library), usr.join("lib").join(library))?;
+    for library in [
+        "libubox.so",
+        "libubus.so",
+        "libuci.so",
+        "libblobmsg_json.so",
+    ] {
+        fs::copy(
+            prefix.join("lib").join(library),
+            usr.join("lib").join(library),
+        )?;
     }
     Ok(())
 }

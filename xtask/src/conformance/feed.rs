@@ -54,7 +54,10 @@ impl<'a> Node<'a> {
         for dir in ["etc/opkg/keys", "usr/lib/opkg/info", "var/lock"] {
             fs::create_dir_all(root.join(dir))?;
         }
-        fs::copy(key, root.join("etc/opkg/keys").join(key_name(programs, key)?))?;
+        fs::copy(
+            key,
+            root.join("etc/opkg/keys").join(key_name(programs, key)?),
+        )?;
         let verify = root.join("verify-index");
         fs::write(&verify, verify_program(&root, programs))?;
         fs::set_permissions(&verify, fs::Permissions::from_mode(0o755))?;
@@ -344,12 +347,21 @@ fn image_build(node: &Node, openwrt: &Path) -> Result {
         root.join("usr/share/libubox/jshn.sh"),
     )?;
     // base-files' own users.
-    fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/ash
-")?;
-    fs::write(root.join("etc/group"), "root:x:0:
-")?;
-    fs::write(root.join("etc/shadow"), "root:::0:99999:7:::
-")?;
+    fs::write(
+        root.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/ash
+",
+    )?;
+    fs::write(
+        root.join("etc/group"),
+        "root:x:0:
+",
+    )?;
+    fs::write(
+        root.join("etc/shadow"),
+        "root:::0:99999:7:::
+",
+    )?;
     node.opkg_ok(&["update"], "Signature check passed.")?;
     node.opkg_ok(
         &["install", "gluon-wan-dns54", "gluon-wan-viawan"],
@@ -391,10 +403,14 @@ fn image_build(node: &Node, openwrt: &Path) -> Result {
         return fail(format!("no user gluon-wan-dns54 in /etc/passwd:\n{passwd}"));
     };
     if !group.contains(&format!("\ngluon-wan-dns54:x:{gid}:")) {
-        return fail(format!("no group gluon-wan-dns54 ({gid}) in /etc/group:\n{group}"));
+        return fail(format!(
+            "no group gluon-wan-dns54 ({gid}) in /etc/group:\n{group}"
+        ));
     }
     if !group.contains("\ngluon-viawan:x:801:") {
-        return fail(format!("no group gluon-viawan (801) in /etc/group:\n{group}"));
+        return fail(format!(
+            "no group gluon-viawan (801) in /etc/group:\n{group}"
+        ));
     }
     let link = root.join("etc/rc.d/S60gluon-wan-dns54");
     match fs::read_link(&link) {

@@ -67,12 +67,7 @@ exit 0
 ";
 
 /// Runs the scenario in `work`, with the hook or without it; the checks it printed, in order.
-fn scenario(
-    programs: &Programs,
-    routes: &Path,
-    work: &Path,
-    with_hook: bool,
-) -> Result<Checks> {
+fn scenario(programs: &Programs, routes: &Path, work: &Path, with_hook: bool) -> Result<Checks> {
     let _ = fs::remove_dir_all(work);
     for dir in [
         "config",
@@ -173,7 +168,12 @@ pub fn check(tally: &mut Tally, programs: &Programs, work: &Path) {
     let routes = root().join("target/dist/x86_64-unknown-linux-musl/routes");
     let name = |check: &str| format!("netifd: {check}");
     let with_hook = scenario(programs, &routes, &work.join("with-hook"), true);
-    scenario::count(tally, "netifd", "the scenario with the iface hook", with_hook);
+    scenario::count(
+        tally,
+        "netifd",
+        "the scenario with the iface hook",
+        with_hook,
+    );
     tally.check(
         &name("without the iface hook the IPv4 policy is missing after network restart (the checks can fail)"),
         || {

@@ -43,19 +43,24 @@ pub fn check(
 /// `work`/root/, what the scenario lays over /etc and /usr (opkg's configuration naming the
 /// feed, the trusted key, opkg-key, a status file with libc installed), and `work`/openwrt/,
 /// OpenWrt's files at their places on a node (a copy of `openwrt`).
-fn prepare(
-    programs: &Programs,
-    openwrt: &Path,
-    feed: &Path,
-    key: &Path,
-    work: &Path,
-) -> Result {
+fn prepare(programs: &Programs, openwrt: &Path, feed: &Path, key: &Path, work: &Path) -> Result {
     let _ = fs::remove_dir_all(work);
     let root = work.join("root");
-    for dir in ["etc/opkg/keys", "etc/rc.d", "usr/lib/opkg/info", "usr/sbin", "usr/bin"] {
+    for dir in [
+        "etc/opkg/keys",
+        "etc/rc.d",
+        "usr/lib/opkg/info",
+        "usr/sbin",
+        "usr/bin",
+    ] {
         fs::create_dir_all(root.join(dir))?;
     }
-    run_quiet(Command::new("cp").arg("-a").arg(openwrt).arg(work.join("openwrt")))?;
+    run_quiet(
+        Command::new("cp")
+            .arg("-a")
+            .arg(openwrt)
+            .arg(work.join("openwrt")),
+    )?;
     fs::copy(
         key,
         root.join("etc/opkg/keys")

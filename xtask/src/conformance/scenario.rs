@@ -17,7 +17,12 @@ pub type Checks = Vec<(String, std::result::Result<(), String>)>;
 
 /// Writes `script` (and the library it sources) into `work` and runs it with `sh` under
 /// `unshare` with `namespaces` (such as `--net`), with `WORK` and the variables of `env` set.
-pub fn run(work: &Path, script: &str, namespaces: &[&str], env: &[(&str, &OsStr)]) -> Result<Checks> {
+pub fn run(
+    work: &Path,
+    script: &str,
+    namespaces: &[&str],
+    env: &[(&str, &OsStr)],
+) -> Result<Checks> {
     fs::write(work.join("scenario-lib.sh"), LIB)?;
     let path = work.join("scenario.sh");
     fs::write(&path, script)?;

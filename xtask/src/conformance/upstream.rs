@@ -424,7 +424,9 @@ mod tests {
             }
             assert!(!f.on_node.starts_with('/'), "{}", f.path);
             assert!(
-                super::OPENWRT_FILES[..i].iter().all(|g| g.on_node != f.on_node),
+                super::OPENWRT_FILES[..i]
+                    .iter()
+                    .all(|g| g.on_node != f.on_node),
                 "{} twice",
                 f.on_node
             );
