@@ -446,17 +446,23 @@ fn the_feed_makefile_installs_what_the_packages_install() {
                 .lines()
                 .find(|l| l.starts_with(&format!("package={name} ")))
                 .unwrap_or_else(|| panic!("{name}: {described}"));
+            // The title, last, is the feed's own.
+            let line = &line[..line.find(" title=").map_or(line.len(), |i| i + 7)];
             let depends = control
                 .get("Depends")
                 .map(|d| format!(" +{d}"))
                 .unwrap_or_default();
             let conflicts = control.get("Conflicts").cloned().unwrap_or_default();
+            let provides = control.get("Provides").cloned().unwrap_or_default();
+            let version = &control["Version"];
             let userid = control.get("Require-User").cloned().unwrap_or_default();
             assert_eq!(
                 line,
                 format!(
-                    "package={name} depends=@(aarch64||arm||i386||mips||mipsel||powerpc||x86_64){depends} \
-                     conflicts={conflicts} userid={userid} conffiles={conffiles}"
+                    "package={name} version={version} \
+                     depends=@(aarch64||arm||i386||mips||mipsel||powerpc||x86_64){depends} \
+                     conflicts={conflicts} provides={provides} userid={userid} conffiles={conffiles} \
+                     title="
                 )
                 .replace(" +libc", ""),
                 "{arch}"

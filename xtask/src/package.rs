@@ -39,6 +39,11 @@ pub struct Package {
     depends: &'static str,
     /// Packages that may not be installed with this one (they install the same files).
     conflicts: &'static str,
+    /// The package this one stands in for, by name: opkg lets what depends on it be
+    /// satisfied by this one, and apk (OpenWrt 25.12, which drops `Conflicts`) takes the
+    /// provide with its version as owning the name, so it removes the other when this one is
+    /// installed.
+    provides: &'static str,
     /// Configuration files (absolute paths) opkg keeps when the package is upgraded or
     /// removed, if the user has changed them.
     conffiles: &'static [&'static str],
@@ -58,6 +63,7 @@ pub const PACKAGES: &[Package] = &[
         name: "gluon-wan-dns54",
         depends: "",
         conflicts: "gluon-wan-dnsmasq",
+        provides: "gluon-wan-dnsmasq",
         conffiles: &["/etc/config/gluon-wan-dnsmasq"],
         require_user: "gluon-wan-dns54:gluon-wan-dns54",
         scripts: true,
@@ -110,6 +116,7 @@ pub const PACKAGES: &[Package] = &[
         // The package that makes the mesh VPN's group the rules are about.
         depends: "gluon-mesh-vpn-core",
         conflicts: "",
+        provides: "",
         conffiles: &[],
         require_user: "",
         scripts: false,
@@ -137,6 +144,7 @@ pub const PACKAGES: &[Package] = &[
         depends: "libc",
         // Gluon's own libpacketmark installs the same file, /usr/lib/libpacketmark.so.
         conflicts: "libpacketmark",
+        provides: "libpacketmark",
         conffiles: &[],
         require_user: "",
         scripts: false,
@@ -151,6 +159,7 @@ pub const PACKAGES: &[Package] = &[
         name: "gluon-wan-routes",
         depends: "",
         conflicts: "",
+        provides: "",
         conffiles: &[],
         require_user: "",
         scripts: false,
@@ -172,6 +181,7 @@ pub const PACKAGES: &[Package] = &[
         name: "gluon-wan-viawan",
         depends: "gluon-wan-packetmark",
         conflicts: "",
+        provides: "",
         conffiles: &[],
         // viawan's own group, which the firewall rules know by its number.
         require_user: ":gluon-viawan=801",
@@ -422,6 +432,9 @@ fn build_package(
     }
     if !package.conflicts.is_empty() {
         let _ = writeln!(control, "Conflicts: {}", package.conflicts);
+    }
+    if !package.provides.is_empty() {
+        let _ = writeln!(control, "Provides: {}", package.provides);
     }
     let _ = writeln!(control, "Source: gluon-wan-tools");
     let _ = writeln!(control, "SourceName: {}", package.name);
