@@ -4,6 +4,7 @@
 //! of CI: it needs the upstream repositories, which CI cannot reach. Ends like the tests, with
 //! `N passed, N failed, N skipped` and the time of each step.
 
+mod apk;
 mod build;
 mod feed;
 mod gluon_files;
@@ -86,6 +87,17 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
                 &foreign.join("key.pub"),
                 &openwrt,
                 &work.join("feed").join(arch),
+            );
+        }
+    }
+    for target in TARGETS {
+        for arch in target.openwrt_architectures {
+            apk::check(
+                &mut tally,
+                &programs,
+                arch,
+                &openwrt,
+                &work.join("apk").join(arch),
             );
         }
     }

@@ -454,6 +454,24 @@ pub const TOOLS: &[Tool] = &[
         need: Need::Conformance,
         why: "strlcpy for procd, which glibc 2.36 lacks and musl has",
     },
+    Tool {
+        program: "/usr/include/openssl/evp.h",
+        package: "libssl-dev",
+        need: Need::Conformance,
+        why: "apk-tools' signatures and hashes",
+    },
+    Tool {
+        program: "/usr/include/zlib.h",
+        package: "zlib1g-dev",
+        need: Need::Conformance,
+        why: "apk-tools' compression",
+    },
+    Tool {
+        program: "openssl",
+        package: "openssl",
+        need: Need::Conformance,
+        why: "makes the EC keys apk's indexes are signed with",
+    },
 ];
 
 /// Whether a program is on `PATH` (or, for an absolute path, whether the file exists).

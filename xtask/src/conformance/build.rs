@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const RECIPE: &str = "conformance build v7";
+const RECIPE: &str = "conformance build v8";
 
 /// One upstream built with CMake, and how it differs from the plain
 /// `cmake && make && make install`. `{prefix}` in a flag is the prefix of the build.
@@ -167,6 +167,10 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
         inputs.extend(build.cmake.iter().map(|o| o.as_bytes()));
         inputs.push(build.c_flags.as_bytes());
     }
+    // Built outside the table: firewall4's files and apk-tools.
+    for name in ["firewall4", "apk-tools"] {
+        inputs.push(upstream(name).commit.as_bytes());
+    }
     let key = crate::cache::key(&inputs);
     let dir = cache.join(format!("build-{key}"));
     let prefix = dir.join("prefix");
@@ -238,6 +242,12 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
         }
     }
     firewall4(origin, cache, &prefix)?;
+    build_apk_tools(
+        &tree(upstream("apk-tools"), origin, cache)?,
+        &dir.join("build/apk-tools"),
+        &prefix,
+        jobs,
+    )?;
     let _ = fs::remove_dir_all(dir.join("build"));
     fs::write(dir.join(".built"), key)?;
     crate::cache::prune(cache, "build-", &dir);
@@ -272,6 +282,36 @@ fn firewall4(origin: &Origin, cache: &Path, prefix: &Path) -> Result {
             prefix.join("lib").join(library),
             usr.join("lib").join(library),
         )?;
+    }
+    Ok(())
+}
+
+/// apk-tools 3 (`bin/apk`, `lib/libapk.so.*`), with its own Makefile (its meson build needs
+/// meson, which nothing else here does): without Lua (its help text) and zstd, as OpenWrt's
+/// host build; glibc 2.36 lacks strlcpy, which libbsd's overlay gives.
+fn build_apk_tools(source: &Path, build: &Path, prefix: &Path, jobs: usize) -> Result {
+    eprintln!("xtask: building apk-tools into {}", prefix.display());
+    let _ = fs::remove_dir_all(build);
+    run_quiet(Command::new("cp").arg("-a").arg(source).arg(build))?;
+    run_quiet(
+        Command::new("make")
+            .current_dir(build)
+            .arg(format!("-j{jobs}"))
+            .args([
+                "LUA=no",
+                "ZSTD=no",
+                "CFLAGS=-O2 -isystem /usr/include/bsd -DLIBBSD_OVERLAY",
+                "ZLIB_LIBS=-lz -lbsd",
+            ]),
+    )?;
+    fs::create_dir_all(prefix.join("bin"))?;
+    fs::copy(build.join("src/apk"), prefix.join("bin/apk"))?;
+    for entry in fs::read_dir(build.join("src"))? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if name.starts_with("libapk.so.") {
+            fs::copy(&path, prefix.join("lib").join(&*name))?;
+        }
     }
     Ok(())
 }

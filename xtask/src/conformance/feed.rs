@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// What the feed holds, named as the checks expect them.
-const EVERY_PACKAGE: &[&str] = &[
+pub(super) const EVERY_PACKAGE: &[&str] = &[
     "gluon-wan-dns54",
     "gluon-wan-routes",
     "gluon-wan-firewall",
@@ -22,7 +22,7 @@ const EVERY_PACKAGE: &[&str] = &[
 ];
 
 /// A file of each package, to see that it is installed and gone again after the remove.
-const A_FILE_OF_EACH: &[&str] = &[
+pub(super) const A_FILE_OF_EACH: &[&str] = &[
     "usr/sbin/dns54",
     "usr/sbin/routes",
     "usr/share/gluon-wan-tools/firewall3.ipv4",
@@ -393,6 +393,12 @@ fn image_build(node: &Node, openwrt: &Path) -> Result {
             ));
         }
     }
+    users_and_init_script(root)
+}
+
+/// What the maintainer scripts leave in `root`: `gluon-wan-dns54`'s user and group,
+/// `gluon-viawan` at 801, and dns54's init script enabled at START=60.
+pub(super) fn users_and_init_script(root: &Path) -> Result {
     let passwd = fs::read_to_string(root.join("etc/passwd"))?;
     let group = fs::read_to_string(root.join("etc/group"))?;
     let Some(gid) = passwd

@@ -123,6 +123,15 @@ pub const UPSTREAMS: &[Upstream] = &[
         pin: "OpenWrt 24.10's (which adds a leak fix as a patch)",
     },
     Upstream {
+        name: "apk-tools",
+        repo: "alpinelinux/apk-tools",
+        commit: "f724dcd2de54bc16b73f8a4295802a1655dc4ea5",
+        date: "2025-12-16",
+        pin: "v3.0.3, the newest before OpenWrt 25.12.0 as far as could be told here (25.12's \
+              Makefile could not be read); newest v3.0.6 (2026-04-13). GitHub's mirror of \
+              gitlab.alpinelinux.org/alpine/apk-tools",
+    },
+    Upstream {
         name: "gluon-stable",
         repo: "freifunk-gluon/gluon",
         commit: "e2fe4b52effcf32e498e1afa283dbe8dccf21ffb",
