@@ -120,41 +120,27 @@ const FIREWALL4_OWN_RULES: &str = "table inet fw4 {
 ";
 
 /// The UCI configuration for the real firewall3 (`GWT_FIREWALL3`) or firewall4
-/// (`GWT_FIREWALL4`): the same two zones, and for firewall3 the two includes, as
-/// packaging/openwrt/README.md tells an image builder to add them (firewall4 includes the
-/// nftables file by its place).
-fn firewall_config(files: &std::path::Path, firewall3_includes: bool) -> String {
+/// (`GWT_FIREWALL4`): a WAN zone and a mesh zone. The package's uci-defaults script adds
+/// firewall3's two includes, with the real uci; firewall4 includes the nftables file by its
+/// place.
+fn firewall_config() -> String {
     let zone = |name: &str, device: &str| {
         format!(
             "config zone\n\toption name '{name}'\n\toption device '{device}'\n\
              \toption input 'ACCEPT'\n\toption output 'ACCEPT'\n\toption forward 'REJECT'\n\n"
         )
     };
-    let include = |family: &str| {
-        format!(
-            "config include 'gluon_wan_tools_{family}'\n\toption type 'restore'\n\
-             \toption family '{family}'\n\toption path '{}'\n\n",
-            files
-                .join(format!("usr/share/gluon-wan-tools/firewall3.{family}"))
-                .display()
-        )
-    };
     format!(
         "config defaults\n\toption input 'ACCEPT'\n\toption output 'ACCEPT'\n\
-         \toption forward 'REJECT'\n\n{}{}{}{}",
+         \toption forward 'REJECT'\n\n{}{}",
         zone("wan", "br-wan"),
         zone("mesh", "mesh0"),
-        if firewall3_includes {
-            include("ipv4")
-        } else {
-            String::new()
-        },
-        if firewall3_includes {
-            include("ipv6")
-        } else {
-            String::new()
-        }
     )
+}
+
+/// The package's uci-defaults script, which adds firewall3's includes.
+fn uci_defaults(files: &std::path::Path) -> PathBuf {
+    files.join("etc/uci-defaults/50-gluon-wan-firewall")
 }
 
 /// The real firewall3's prefix (`sbin/firewall3`, its legacy iptables, `lib/`), when
@@ -390,7 +376,7 @@ fn load_firewall4(netns: &Netns, scratch: &Scratch, files: &std::path::Path) {
     let once = our_table(netns);
     netns.run_ok(&["nft", "delete", "table", "inet", "gluon_wan_tools"]);
     let config = scratch.path("firewall4-config");
-    std::fs::write(&config, firewall_config(files, false)).unwrap();
+    std::fs::write(&config, firewall_config()).unwrap();
     // firewall4 reads /etc/config/firewall, finds its files and ucode's modules under /usr
     // and includes /usr/share/nftables.d/ruleset-post/*.nft: /etc and /usr laid over.
     let script = "set -e
@@ -404,6 +390,9 @@ cp \"$1\" /mnt/etc/config/firewall
 mount -t overlay overlay -o lowerdir=/usr,upperdir=/mnt/usr,workdir=/mnt/usr-work /usr
 mount -t overlay overlay -o lowerdir=/etc,upperdir=/mnt/etc,workdir=/mnt/etc-work /etc
 mount -t tmpfs none /var/run
+# With firewall4 on the node the package's uci-defaults script adds no include.
+sh \"$4\"
+! grep gluon_wan_tools /etc/config/firewall
 # fw4 is an ash script (set -o pipefail); without ubusd it says so and goes on.
 for command in start reload restart; do busybox sh /usr/sbin/fw4 -q $command; done";
     let started = output(
@@ -412,7 +401,8 @@ for command in start reload restart; do busybox sh /usr/sbin/fw4 -q $command; do
             .args(["--mount", "--", "sh", "-c", script, "sh"])
             .arg(&config)
             .arg(&node_root)
-            .arg(nft_rules()),
+            .arg(nft_rules())
+            .arg(uci_defaults(files)),
     );
     assert!(
         started.status.success(),
@@ -455,7 +445,7 @@ fn load_firewall3(netns: &Netns, scratch: &Scratch, files: &std::path::Path) {
     // firewall3 reads /etc/config/firewall and runs `iptables-restore` from PATH: a copy of
     // /etc with the configuration, and PATH to its own legacy iptables.
     let config = scratch.path("firewall3-config");
-    std::fs::write(&config, firewall_config(files, true)).unwrap();
+    std::fs::write(&config, firewall_config()).unwrap();
     let bin = scratch.path("firewall3-bin");
     std::fs::create_dir_all(&bin).unwrap();
     for (name, program) in [
@@ -465,6 +455,10 @@ fn load_firewall3(netns: &Netns, scratch: &Scratch, files: &std::path::Path) {
         let _ = std::fs::remove_file(bin.join(name));
         std::os::unix::fs::symlink(prefix.join("sbin").join(program), bin.join(name)).unwrap();
     }
+    // The package's files where the includes name them, and the real uci for its
+    // uci-defaults script.
+    let _ = std::fs::remove_file(bin.join("uci"));
+    std::os::unix::fs::symlink(prefix.join("bin/uci"), bin.join("uci")).unwrap();
     let script = "set -e
 mount -t tmpfs none /mnt
 mkdir /mnt/etc
@@ -472,8 +466,15 @@ cp -a /etc/. /mnt/etc/
 mkdir -p /mnt/etc/config
 cp \"$1\" /mnt/etc/config/firewall
 mount --bind /mnt/etc /etc
+mkdir -p /mnt/share /mnt/share-work
+cp -a \"$4/usr/share/.\" /mnt/share/
+mount -t overlay overlay -o lowerdir=/usr/share,upperdir=/mnt/share,workdir=/mnt/share-work /usr/share
 mount -t tmpfs none /var/run
+# uci keeps its pending changes under /tmp/.uci.
+mount -t tmpfs none /tmp
 export PATH=\"$2:$PATH\"
+# The includes, as the first boot of an image makes them.
+sh \"$4/etc/uci-defaults/50-gluon-wan-firewall\"
 # Started, reloaded (the include is not run again, firewall3 redoes only its own rules) and
 # restarted (everything anew): the include's rules stay first, once.
 for command in start reload restart; do \"$3\" -q $command; done";
@@ -484,6 +485,7 @@ for command in start reload restart; do \"$3\" -q $command; done";
             .arg(&config)
             .arg(&bin)
             .arg(prefix.join("sbin/firewall3"))
+            .arg(files)
             .env("LD_LIBRARY_PATH", prefix.join("lib")),
     );
     assert!(

@@ -19,8 +19,9 @@ fn files() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../packaging/openwrt/files")
 }
 
-const SCRIPTS: [&str; 8] = [
+const SCRIPTS: [&str; 9] = [
     "etc/init.d/gluon-wan-dns54",
+    "etc/uci-defaults/50-gluon-wan-firewall",
     "etc/hotplug.d/iface/05-gluon-wan-routes",
     "etc/hotplug.d/iface/50-gluon-wan-dns54",
     "lib/gluon/wan-dns54/update-resolv",
@@ -130,6 +131,45 @@ fn the_reload_hooks_stop_before_and_start_after_a_reconfiguration() {
             "{hook}"
         );
     }
+}
+
+/// The uci-defaults script gives firewall3 its two includes, in one batch per family, and
+/// commits them; with firewall4 (`/sbin/fw4`) it leaves the configuration alone. uci is stood
+/// in for by a command that says how it was called; `cargo xtask conformance` runs the
+/// script with the real uci before the real firewall3 starts, and beside the real firewall4.
+#[test]
+fn the_uci_defaults_script_gives_firewall3_its_includes() {
+    let netns = Netns::as_root();
+    let script = files().join("etc/uci-defaults/50-gluon-wan-firewall");
+    let setup = "mount -t tmpfs none /mnt\n\
+                 printf '#!/bin/sh\\necho \"uci $*\"\\ncat\\n' > /mnt/uci\n\
+                 chmod 755 /mnt/uci\n\
+                 export PATH=/mnt:$PATH";
+    let said = in_busybox(&netns, setup, &format!("busybox sh '{}'", script.display()));
+    let batch = |family: &str| {
+        let section = format!("firewall.gluon_wan_tools_{family}");
+        format!(
+            "uci -q batch\nset {section}=include\nset {section}.type=restore\n\
+             set {section}.family={family}\n\
+             set {section}.path=/usr/share/gluon-wan-tools/firewall3.{family}\n"
+        )
+    };
+    assert_eq!(
+        said,
+        format!("{}{}uci commit firewall\n", batch("ipv4"), batch("ipv6"))
+    );
+    // With firewall4 present: nothing.
+    let with_fw4 = format!(
+        "{setup}\nmkdir -p /mnt/sbin /mnt/work\n\
+         mount -t overlay overlay -o lowerdir=/sbin,upperdir=/mnt/sbin,workdir=/mnt/work /sbin\n\
+         printf '#!/bin/sh\\n' > /sbin/fw4 && chmod 755 /sbin/fw4"
+    );
+    let said = in_busybox(
+        &netns,
+        &with_fw4,
+        &format!("busybox sh '{}'", script.display()),
+    );
+    assert_eq!(said, "");
 }
 
 /// Gluon's WAN interfaces as netifd reports them (`ubus call network.interface.NAME status`).

@@ -59,6 +59,11 @@ const CONTENTS: [(&str, &[Installed]); 5] = [
         "gluon-wan-firewall",
         &[
             (
+                "etc/uci-defaults/50-gluon-wan-firewall",
+                "-rwxr-xr-x",
+                "tree:etc/uci-defaults/50-gluon-wan-firewall",
+            ),
+            (
                 "usr/share/gluon-wan-tools/firewall3.ipv4",
                 "-rw-r--r--",
                 "tree:usr/share/gluon-wan-tools/firewall3.ipv4",
@@ -167,14 +172,15 @@ fn every_package_unpacks_as_opkg_reads_it_and_installs_the_shipped_files() {
             std::fs::write(&control_tar, member(&ipk, "./control.tar.gz")).unwrap();
             std::fs::write(&data_tar, member(&ipk, "./data.tar.gz")).unwrap();
 
-            // OpenWrt's postinst and prerm where the package has users or init scripts.
+            // OpenWrt's postinst and prerm where the package has users, init scripts or a
+            // uci-defaults script.
             let control_listing = text(&tar(&["-tvz", "--numeric-owner"], Some(&control_tar)));
             let scripts: Vec<&str> = control_listing
                 .lines()
                 .filter(|l| l.starts_with("-rwxr-xr-x 0/0"))
                 .filter_map(|l| l.split_whitespace().last())
                 .collect();
-            if ["gluon-wan-dns54", "gluon-wan-viawan"].contains(&name) {
+            if ["gluon-wan-dns54", "gluon-wan-viawan", "gluon-wan-firewall"].contains(&name) {
                 assert_eq!(scripts, ["./postinst", "./prerm"], "{control_listing}");
                 for script in ["postinst", "prerm"] {
                     assert_eq!(
@@ -498,6 +504,40 @@ fn the_feed_makefile_installs_what_the_packages_install() {
             }
         }
     }
+}
+
+/// What OpenWrt 25.12's apk recipe makes of the feed Makefile (the stand-in package.mk's
+/// `describe`): a version apk accepts (`PKG_VERSION-rPKG_RELEASE`, no `-1`, no `+`), and for
+/// each package that replaces one of the node's own, a provide of that name, since the recipe
+/// drops `CONFLICTS` and a versioned provide is what apk enforces. `cargo xtask conformance`
+/// packs and installs them with the real apk ("apk (ARCH): …").
+#[test]
+fn the_feed_makefile_gives_apk_what_it_enforces() {
+    let scratch = integration_tests::Scratch::new("feed-apk");
+    let out = feed_make("mips_24kc", &scratch.path("mips_24kc"), &["describe"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let described = text(&out.stdout);
+    let field = |line: &str, key: &str| -> String {
+        let start = line.find(&format!(" {key}=")).unwrap() + key.len() + 2;
+        line[start..].split(' ').next().unwrap().to_string()
+    };
+    let mut replacing = Vec::new();
+    for line in described.lines() {
+        let version = field(line, "version");
+        let (upstream, release) = version.split_once("-r").unwrap();
+        assert!(
+            !upstream.is_empty()
+                && upstream.split('.').all(|n| n.parse::<u32>().is_ok())
+                && release.parse::<u32>().is_ok(),
+            "not a version apk takes: {line}"
+        );
+        let (conflicts, provides) = (field(line, "conflicts"), field(line, "provides"));
+        assert_eq!(conflicts, provides, "{line}");
+        if !provides.is_empty() {
+            replacing.push(provides);
+        }
+    }
+    assert_eq!(replacing, ["gluon-wan-dnsmasq", "libpacketmark"]);
 }
 
 #[test]

@@ -119,9 +119,15 @@ pub const PACKAGES: &[Package] = &[
         provides: "",
         conffiles: &[],
         require_user: "",
-        scripts: false,
+        // OpenWrt's postinst runs the uci-defaults script on a live install.
+        scripts: true,
         description: "Firewall rules: the mesh VPN's DNS to port 54 (UDP and TCP, IPv4 and IPv6), and packets with the WAN mark kept off every device but the WAN's (firewall4 and firewall3).",
         files: &[
+            File {
+                source: Source::Tree("etc/uci-defaults/50-gluon-wan-firewall"),
+                path: "etc/uci-defaults/50-gluon-wan-firewall",
+                mode: 0o755,
+            },
             File {
                 source: Source::Tree("usr/share/nftables.d/ruleset-post/gluon-wan-tools.nft"),
                 path: "usr/share/nftables.d/ruleset-post/gluon-wan-tools.nft",
