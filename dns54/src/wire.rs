@@ -91,6 +91,9 @@ struct Labels<'a> {
     at: usize,
     /// Where the name ends in place, known at its first pointer or its zero.
     end: Option<usize>,
+    /// Where the labels being read began: the name's start, then each pointer's target. A
+    /// pointer must lead before it, so the positions only fall and no loop is possible.
+    floor: usize,
     /// Bytes of the name so far, in wire form.
     len: usize,
     done: bool,
@@ -102,6 +105,7 @@ impl<'a> Labels<'a> {
             message,
             at,
             end: None,
+            floor: at,
             len: 0,
             done: false,
         }
@@ -142,11 +146,11 @@ impl<'a> Labels<'a> {
                     let target =
                         usize::from(u16_at(self.message, self.at).ok_or(Malformed)? & 0x3fff);
                     self.end.get_or_insert(self.at + 2);
-                    // Only backwards, and before where this name began: no loop is possible.
-                    if target >= self.at {
+                    if target >= self.floor {
                         return Err(Malformed);
                     }
                     self.at = target;
+                    self.floor = target;
                 }
                 // 0x40 and 0x80: extended label types, obsolete.
                 _ => return Err(Malformed),
@@ -339,6 +343,19 @@ mod tests {
         assert_eq!(question(&looped), Err(Malformed));
         looped[13] = 14;
         assert_eq!(question(&looped), Err(Malformed));
+        // A pointer back into the name's own earlier labels ("a", then back to it): a loop,
+        // refused at the pointer, not after 255 bytes of "a.a.a…".
+        let own_labels = std::vec![
+            0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, b'a', 0xc0, 12, 0, 1, 0, 1
+        ];
+        let mut labels = Labels::new(&own_labels, HEADER_LEN);
+        assert_eq!(labels.next(), Ok(Some(&b"a"[..])));
+        assert_eq!(labels.next(), Err(Malformed));
+        // Nor into a name the pointer led to: "b" at 6, pointing back to 6.
+        let via_pointer = std::vec![
+            0, 0, 0, 0, 0, 1, 1, b'b', 0xc0, 6, 0, 0, 0xc0, 6, 0, 1, 0, 1
+        ];
+        assert_eq!(question(&via_pointer), Err(Malformed));
         let mut long_label = query("", 1);
         long_label.truncate(12);
         long_label.push(64);
