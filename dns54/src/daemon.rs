@@ -6,7 +6,9 @@
 mod stream;
 
 use core::ffi::CStr;
-use dns54::forward::{Counter, Counters, Failure, Forwarder, Io, Millis, Random, earlier, reached};
+use dns54::forward::{
+    Counter, Counters, DATAGRAM_CAPACITY, Failure, Forwarder, Io, Millis, Random, earlier, reached,
+};
 use dns54::options::{FORWARD_CAPACITY, MAX_PATH, Options};
 use dns54::resolv::{Servers, Skipped, parse_resolv};
 use sys::addr::{Addr, Family};
@@ -28,9 +30,6 @@ pub struct Client {
     relay: u8,
     peer: libc::sockaddr_in6,
 }
-
-/// The largest UDP message relayed (EDNS's usual 4,096 B).
-const DATAGRAM_CAPACITY: usize = 4096;
 
 /// How many datagrams one wake reads from one socket before the others get their turn.
 const READS_PER_WAKE: usize = 64;

@@ -50,6 +50,11 @@ pub fn earlier(next: Option<Millis>, at: Millis) -> Option<Millis> {
 /// The bytes of a query a slot keeps, to send it again to the next server.
 pub const QUERY_CAPACITY: usize = 512;
 
+/// The largest UDP message relayed (EDNS's usual 4,096 B). A query advertising more is sent
+/// on advertising this much, so that a larger answer comes back truncated (the client asks
+/// again over TCP) rather than too large to relay.
+pub const DATAGRAM_CAPACITY: usize = 4096;
+
 /// The most upstream sockets open at once (each server's current one, and those that take
 /// no more queries but still wait for replies).
 /// Stream queries take one each, on top of the datagram sockets.
@@ -415,17 +420,24 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
             self.counters.add(Counter::RefusedFull);
             return answer_locally(message, REFUSED, &client, io);
         };
+        let len = message.len();
+        let kept = &mut self.queries[free][..len];
+        kept.copy_from_slice(message);
+        if !stream {
+            wire::limit_udp_payload(kept, &question, DATAGRAM_CAPACITY as u16);
+        }
         // The same bytes after the ID: one reply is right for both. Never over a stream: its
         // answer is relayed as it arrives, to one client.
-        let hash = hash(&message[2..]);
         let queries = &self.queries;
+        let kept = &queries[free][2..len];
+        let hash = hash(kept);
         let leader = self.slots.iter().enumerate().position(|(index, s)| {
             s.role == Role::Leader
                 && !stream
                 && !s.stream
                 && s.hash == hash
-                && usize::from(s.query_len) == message.len()
-                && queries[index][2..message.len()] == message[2..]
+                && usize::from(s.query_len) == len
+                && queries[index][2..len] == *kept
         });
         let slot = &mut self.slots[free];
         slot.client = client;
@@ -449,8 +461,7 @@ impl<C: Copy, const N: usize> Forwarder<C, N> {
         slot.stream = stream;
         slot.question = question;
         slot.hash = hash;
-        slot.query_len = message.len() as u16;
-        self.queries[free][..message.len()].copy_from_slice(message);
+        slot.query_len = len as u16;
         self.in_use += 1;
         let slot = &mut self.slots[free];
         slot.server = (self.preferred % self.servers) as u8;

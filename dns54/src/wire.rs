@@ -250,6 +250,26 @@ pub fn local_answer(query: &[u8], rcode: u8, out: &mut [u8]) -> usize {
     question_end
 }
 
+/// The OPT pseudo-record's type (RFC 6891), whose class is the UDP payload size the sender
+/// takes. Tests only: `limit_udp_payload` matches its bytes.
+#[cfg(test)]
+const OPT: u16 = 41;
+
+/// Lowers the UDP payload size a query's EDNS record advertises to `max`, if it says more:
+/// an upstream then answers what does not fit with TC set, and the client asks again over
+/// TCP, rather than getting a reply larger than the forwarder relays and so nothing. The
+/// question is `asked`. Read where clients put it: the first record after the question,
+/// with the root as its name (RFC 6891); a query that has other records before it is left
+/// as it is.
+pub fn limit_udp_payload(query: &mut [u8], asked: &Question, max: u16) {
+    // The root's name and OPT's type: an OPT record, whatever section the counts put it in.
+    if let Some([0, 0, 41, high, low]) = query.get_mut(asked.end..asked.end + 5)
+        && u16::from_be_bytes([*high, *low]) > max
+    {
+        [*high, *low] = max.to_be_bytes();
+    }
+}
+
 /// Whether `reply` is an answer to `query` (whose question is `asked`): a response with one
 /// question, the same one. The ID and the socket are the caller's to check.
 pub fn answers(reply: &[u8], query: &[u8], asked: &Question) -> bool {
@@ -370,6 +390,49 @@ mod tests {
         let mut extended = query("a", 1);
         extended[12] = 0x41;
         assert_eq!(question(&extended), Err(Malformed));
+    }
+
+    /// `query` with an OPT record advertising `size`.
+    fn with_edns(mut message: Vec<u8>, size: u16) -> Vec<u8> {
+        message[11] = 1; // ARCOUNT
+        message.push(0); // the root name
+        message.extend(OPT.to_be_bytes());
+        message.extend(size.to_be_bytes());
+        message.extend([0, 0, 0, 0]); // extended rcode, version, flags
+        message.extend([0, 4, 0, 10, 0, 0]); // rdlength 4: an empty option (code 10, length 0)
+        message
+    }
+
+    #[test]
+    fn an_advertised_udp_size_over_the_limit_is_lowered_and_nothing_else_changes() {
+        let plain = query("example.org", 1);
+        let asked = question(&plain).unwrap();
+        for (size, expected) in [(8192, 4096), (4097, 4096), (4096, 4096), (1232, 1232)] {
+            let mut message = with_edns(plain.clone(), size);
+            let before = message.clone();
+            limit_udp_payload(&mut message, &asked, 4096);
+            let class_at = plain.len() + 3;
+            assert_eq!(u16_at(&message, class_at), Some(expected), "{size}");
+            assert_eq!(message[..class_at], before[..class_at]);
+            assert_eq!(message[class_at + 2..], before[class_at + 2..]);
+        }
+        // Without EDNS, and with a cut record: left as they are.
+        let mut none = plain.clone();
+        limit_udp_payload(&mut none, &asked, 512);
+        assert_eq!(none, plain);
+        let mut cut = with_edns(plain.clone(), 8192);
+        cut.truncate(plain.len() + 4);
+        let before = cut.clone();
+        limit_udp_payload(&mut cut, &asked, 512);
+        assert_eq!(cut, before);
+        // An OPT record that is not the first additional record: left, as documented.
+        let mut second = plain.clone();
+        second.extend([0xc0, 12, 0, 250, 0, 255, 0, 0, 0, 0, 0, 2, 0xab, 0xcd]);
+        let mut second = with_edns(second, 9000);
+        second[11] = 2;
+        let before = second.clone();
+        limit_udp_payload(&mut second, &asked, 4096);
+        assert_eq!(second, before);
     }
 
     #[test]

@@ -53,6 +53,13 @@ fuzz_target!(|data: &[u8]| {
     assert!(len <= data.len());
     if let Ok(question) = wire::question(data) {
         let _ = wire::answers(data, data, &question);
+        // Lowering an advertised UDP size changes at most those two bytes, and the question
+        // still reads the same.
+        let mut limited = data.to_vec();
+        wire::limit_udp_payload(&mut limited, &question, 512);
+        let changed = data.iter().zip(&limited).filter(|(a, b)| a != b).count();
+        assert!(changed <= 2 && limited.len() == data.len());
+        assert_eq!(wire::question(&limited), Ok(question));
     }
 
     let mut forwarder: Box<Forwarder<u8, 4>> = Box::new(Forwarder::new(Config::default(), 0));

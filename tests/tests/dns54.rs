@@ -873,6 +873,49 @@ fn edns_passes_through_and_a_large_answer_comes_back_whole() {
     assert!(log.lines().any(|l| l.ends_with(" 1")), "{log}");
 }
 
+/// A client that advertises more than dns54 relays over UDP (8,192 B, where dns54 takes
+/// 4,096), asking a real server that honours it (dnsmasq with `--edns-packet-max=8192`)
+/// for a 5 KB answer: dns54 advertises 4,096 upstream, so the answer comes back truncated
+/// and dig asks again over TCP, where it arrives whole. (Passed on as it came, the
+/// advertised size brought a 5 KB datagram that dns54 cannot relay: the client waited for
+/// nothing.)
+#[test]
+fn a_client_advertising_more_than_dns54_relays_gets_a_truncated_answer_not_silence() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-edns-limit");
+    let strings = vec![format!("\"{}\"", "x".repeat(250)); 20].join(",");
+    let _upstream = dnsmasq(
+        &netns,
+        &[],
+        &[
+            "--listen-address=127.0.0.2",
+            "--bind-interfaces",
+            "--port=53",
+            "--edns-packet-max=8192",
+            "--address=/example.test/192.0.2.7",
+            &format!("--txt-record=big.test,{strings}"),
+        ],
+    );
+    let _dns54 = dns54(&netns, &scratch, &program(), &["--server", "127.0.0.2"]);
+    wait_for_dns54(&netns);
+    let udp = dig_with(
+        &netns,
+        "127.0.0.1",
+        "big.test",
+        "TXT",
+        &["+bufsize=8192", "+ignore"],
+    );
+    let flags = udp
+        .lines()
+        .find(|l| l.starts_with(";; flags:"))
+        .unwrap_or("");
+    assert!(flags.contains(" tc "), "{udp}");
+    let retried = dig_with(&netns, "127.0.0.1", "big.test", "TXT", &["+bufsize=8192"]);
+    assert!(retried.contains("status: NOERROR"), "{retried}");
+    assert!(retried.contains("ANSWER: 1"), "{retried}");
+    assert!(received_size(&retried) > 5_000, "{retried}");
+}
+
 /// The upstream sends forged replies before each genuine one: a wrong ID, another
 /// question, QR clear, from another port, from another address. Clients get only the
 /// genuine answers; the forged ones that reach dns54's socket are counted as dropped.

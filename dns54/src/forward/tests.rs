@@ -123,6 +123,58 @@ fn a_query_goes_upstream_with_a_new_id_and_comes_back_with_its_own() {
     assert_eq!(f.next_deadline(), Some(Config::default().socket_lifetime));
 }
 
+/// `message` with an EDNS record advertising a UDP payload of `size`.
+fn with_edns(mut message: Vec<u8>, size: u16) -> Vec<u8> {
+    message[11] = 1;
+    message.extend([0, 0, 41]);
+    message.extend(size.to_be_bytes());
+    message.extend([0, 0, 0, 0, 0, 0]);
+    message
+}
+
+#[test]
+fn a_datagram_query_advertising_more_than_is_relayed_goes_upstream_advertising_that_much() {
+    let (mut f, mut io, mut random) = forwarder(1);
+    f.query(
+        0,
+        1,
+        &with_edns(query("example.org", 1), 8192),
+        &mut io,
+        &mut random,
+    );
+    f.query(
+        0,
+        2,
+        &with_edns(query("example.org", 2), 8192),
+        &mut io,
+        &mut random,
+    );
+    f.stream_query(
+        0,
+        3,
+        &with_edns(query("example.org", 3), 8192),
+        &mut io,
+        &mut random,
+    );
+    // The two datagram queries still share one upstream query; over TCP the size stays.
+    assert_eq!(io.sent.len(), 2);
+    let advertised = |sent: &[u8]| u16::from_be_bytes([sent[sent.len() - 8], sent[sent.len() - 7]]);
+    assert_eq!(advertised(&io.sent[0].1), DATAGRAM_CAPACITY as u16);
+    assert_eq!(advertised(&io.sent[1].1), 8192);
+    // Within the limit, nothing changes.
+    f.query(
+        0,
+        4,
+        &with_edns(query("example.com", 4), 1232),
+        &mut io,
+        &mut random,
+    );
+    assert_eq!(
+        io.sent[2].1[2..],
+        with_edns(query("example.com", 4), 1232)[2..]
+    );
+}
+
 #[test]
 fn only_the_genuine_reply_is_accepted() {
     let (mut f, mut io, mut random) = forwarder(1);
