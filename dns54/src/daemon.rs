@@ -10,7 +10,7 @@ use dns54::forward::{
     Counter, Counters, DATAGRAM_CAPACITY, Failure, Forwarder, Io, Millis, Random, earlier, reached,
 };
 use dns54::options::{FORWARD_CAPACITY, MAX_PATH, Options};
-use dns54::resolv::{Servers, Skipped, parse_resolv};
+use dns54::resolv::{RESOLV_CAPACITY, Servers, Skipped, parse_resolv, whole_lines};
 use sys::addr::{Addr, Family};
 use sys::epoll;
 use sys::io::{Fd, Line};
@@ -276,7 +276,7 @@ struct ResolvFile<'p> {
     path: &'p CStr,
     name: &'p [u8],
     watch: OwnedFd,
-    text: [u8; 4096],
+    text: [u8; RESOLV_CAPACITY],
     len: usize,
 }
 
@@ -284,15 +284,23 @@ impl ResolvFile<'_> {
     /// Reads the file again; `Some(servers)` if what it says changed. A missing file says
     /// nothing: no servers.
     fn read(&mut self) -> Option<Servers> {
-        let mut text = [0u8; 4096];
+        let mut text = [0u8; RESOLV_CAPACITY + 1];
         // Missing or unreadable: no servers.
-        let len = fs::read_to(self.path, &mut text).unwrap_or(0);
+        let read = fs::read_to(self.path, &mut text).unwrap_or(0);
+        let (len, cut) = whole_lines(&text, read);
         if text[..len] == self.text[..self.len] {
             return None;
         }
-        self.text = text;
+        self.text[..len].copy_from_slice(&text[..len]);
         self.len = len;
         let name = self.name;
+        if cut {
+            let mut line = Line::new();
+            line.text(b"dns54: ");
+            line.text(name);
+            line.text(b": longer than 4096 bytes; read up to its last whole line before that\n");
+            line.write_to(Fd::STDERR);
+        }
         let servers = parse_resolv(&text[..len], &mut |number, why| {
             let mut line = Line::new();
             line.text(b"dns54: ");
@@ -381,7 +389,7 @@ pub fn run(options: &Options<'_>) -> u8 {
             path: c_path,
             name,
             watch,
-            text: [0; 4096],
+            text: [0; RESOLV_CAPACITY],
             len: 0,
         };
         servers = file.read().unwrap_or_default();

@@ -198,6 +198,51 @@ fn the_resolv_file_is_followed_as_gluon_writes_it() {
     );
 }
 
+/// A resolv file longer than the 4,096 B dns54 reads: its servers up to the last whole line
+/// within them are taken, a server whose line the limit cuts in two is not (`127.0.0.23`
+/// would read as `127.0.0.2`), and the log says the file was cut.
+#[test]
+fn a_resolv_file_longer_than_dns54_reads_is_cut_at_a_whole_line_and_said_so() {
+    let netns = namespace();
+    let scratch = Scratch::new("dns54-resolv-long");
+    let _first = upstream(&netns, "127.0.0.3");
+    let _cut_short = upstream(&netns, "127.0.0.2");
+    let resolv = scratch.path("resolv.conf");
+    let mut text = String::from("nameserver 127.0.0.3\n");
+    while text.len() < 4096 - 30 {
+        text.push_str("# a comment line of the file, to make it long\n");
+    }
+    // This line straddles byte 4,096 just after `127.0.0.2`.
+    while text.len() + "\nnameserver 127.0.0.2".len() < 4096 {
+        text.push('#');
+    }
+    text.push_str("\nnameserver 127.0.0.23\n");
+    assert_eq!(&text[4096 - 9..4096], "127.0.0.2");
+    std::fs::write(&resolv, &text).unwrap();
+    let _dns54 = dns54(
+        &netns,
+        &scratch,
+        &program(),
+        &["--resolv-file", resolv.to_str().unwrap()],
+    );
+    ask_until(
+        &netns,
+        "127.0.0.1",
+        "A",
+        "192.0.2.7",
+        Duration::from_secs(5),
+    );
+    let said = log_of(&scratch);
+    let path = resolv.display();
+    assert!(
+        said.contains(&format!(
+            "dns54: {path}: longer than 4096 bytes; read up to its last whole line before that\n"
+        )),
+        "{said}"
+    );
+    assert!(said.contains("upstream servers: 127.0.0.3\n"), "{said}");
+}
+
 #[test]
 fn a_silent_or_unreachable_first_server_is_left_for_the_second() {
     let netns = namespace();
