@@ -176,7 +176,9 @@ pub unsafe extern "C" fn socket(domain: c_int, kind: c_int, protocol: c_int) -> 
         return fd;
     }
     // Fail closed: the caller never sees an unmarked socket.
-    drop(sys::OwnedFd::from_raw(fd));
+    // SAFETY: `fd` is the socket libc's socket() just made in this call and nobody else has
+    // seen yet: ours to close.
+    drop(unsafe { sys::OwnedFd::from_raw(fd) });
     if TOLD_REFUSAL.swap(1, Ordering::Relaxed) == 0 {
         complain_refused();
     }

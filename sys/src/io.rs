@@ -1,33 +1,55 @@
-//! File descriptors, `read`/`write`, and `ufmt` writers for standard output and error.
+//! File descriptors, `read`/`write`, and the bounded line writer for messages.
 
 use crate::arch::{check, nr, syscall1, syscall2, syscall3};
 use crate::{Errno, Result};
+use core::marker::PhantomData;
 
-/// A file descriptor that somebody else owns (borrowed, copyable).
+/// A file descriptor borrowed from its owner for `'fd` (copyable), as rustix's `BorrowedFd`:
+/// it cannot outlive the `OwnedFd` it came from.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Fd(i32);
+pub struct Fd<'fd> {
+    raw: i32,
+    _owner: PhantomData<&'fd OwnedFd>,
+}
 
-impl Fd {
+impl Fd<'static> {
     /// Standard input.
-    pub const STDIN: Fd = Fd(0);
+    pub const STDIN: Fd<'static> = Fd::stdio(0);
     /// Standard output.
-    pub const STDOUT: Fd = Fd(1);
+    pub const STDOUT: Fd<'static> = Fd::stdio(1);
     /// Standard error.
-    pub const STDERR: Fd = Fd(2);
+    pub const STDERR: Fd<'static> = Fd::stdio(2);
 
+    /// The process's own standard descriptors, which nothing in these programs closes.
+    const fn stdio(raw: i32) -> Self {
+        Fd {
+            raw,
+            _owner: PhantomData,
+        }
+    }
+}
+
+impl<'fd> Fd<'fd> {
     /// Borrows a raw descriptor number.
-    pub const fn from_raw(raw: i32) -> Self {
-        Fd(raw)
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be an open descriptor that stays open for all of `'fd`.
+    pub const unsafe fn borrow_raw(raw: i32) -> Self {
+        Fd {
+            raw,
+            _owner: PhantomData,
+        }
     }
 
     /// The raw descriptor number.
     pub const fn raw(self) -> i32 {
-        self.0
+        self.raw
     }
 
     #[inline]
     pub(crate) fn arg(self) -> usize {
-        self.0 as usize
+        self.raw as usize
     }
 }
 
@@ -42,15 +64,23 @@ impl OwnedFd {
         OwnedFd(ret as i32)
     }
 
-    /// Takes ownership of a raw descriptor (it is closed when the value is dropped).
-    pub const fn from_raw(raw: i32) -> Self {
+    /// Takes ownership of a raw descriptor: it is closed when the value is dropped.
+    ///
+    /// # Safety
+    ///
+    /// `raw` must be an open descriptor that nothing else owns: no other code may close it or
+    /// take ownership of it too.
+    pub const unsafe fn from_raw(raw: i32) -> Self {
         OwnedFd(raw)
     }
 
-    /// Borrows the descriptor.
+    /// Borrows the descriptor for as long as this value lives.
     #[inline]
-    pub fn fd(&self) -> Fd {
-        Fd(self.0)
+    pub fn fd(&self) -> Fd<'_> {
+        Fd {
+            raw: self.0,
+            _owner: PhantomData,
+        }
     }
 
     /// Gives up ownership without closing.
@@ -199,24 +229,4 @@ impl Line {
     pub fn write_to(&self, fd: Fd) {
         let _ = write_all(fd, self.as_bytes());
     }
-}
-
-/// A `ufmt` writer for a descriptor: `uwriteln!(Writer(Fd::STDERR), "…")`.
-pub struct Writer(pub Fd);
-
-impl ufmt::uWrite for Writer {
-    type Error = Errno;
-    fn write_str(&mut self, s: &str) -> Result<()> {
-        write_all(self.0, s.as_bytes())
-    }
-}
-
-/// Standard output as a `ufmt` writer.
-pub fn stdout() -> Writer {
-    Writer(Fd::STDOUT)
-}
-
-/// Standard error as a `ufmt` writer.
-pub fn stderr() -> Writer {
-    Writer(Fd::STDERR)
 }

@@ -203,7 +203,7 @@ pub fn listen(fd: Fd, backlog: u32) -> Result<()> {
 pub fn accept4(fd: Fd, flags: i32) -> Result<OwnedFd> {
     // SAFETY: null address and length pointers: the kernel writes no address.
     let ret = unsafe { syscall4(nr(libc::SYS_accept4), fd.arg(), 0, 0, flags as usize) };
-    check(ret).map(|raw| OwnedFd::from_raw(raw as i32))
+    check(ret).map(OwnedFd::from_ret)
 }
 
 /// `ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,

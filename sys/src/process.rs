@@ -27,7 +27,16 @@ pub fn kill(pid: u32, signal: i32) -> Result<()> {
 }
 
 /// A NULL-terminated array of C strings, as `execve` takes the arguments and the
-/// environment: at most `N - 1` strings, each living at least as long as the array.
+/// environment: at most `N - 1` strings, each living at least as long as the array. `N` must
+/// leave room for the NULL: an array of none does not build.
+///
+/// ```compile_fail
+/// let _ = sys::process::CStrings::<0>::new();
+/// ```
+///
+/// ```
+/// let _ = sys::process::CStrings::<1>::new();
+/// ```
 pub struct CStrings<'a, const N: usize> {
     pointers: [*const c_char; N],
     len: usize,
@@ -36,6 +45,12 @@ pub struct CStrings<'a, const N: usize> {
 
 impl<'a, const N: usize> CStrings<'a, N> {
     pub fn new() -> Self {
+        const {
+            assert!(
+                N >= 1,
+                "CStrings needs room for the NULL that ends the array"
+            )
+        };
         CStrings {
             pointers: [core::ptr::null(); N],
             len: 0,

@@ -24,7 +24,8 @@ fn read_after_writer_closed_is_end_of_file() {
 fn closed_descriptor_gives_ebadf() {
     // A number no descriptor has: one just closed may already be another test's (the tests
     // run in threads of one process), and reading it would take that test's data.
-    let never_opened = Fd::from_raw(1 << 30);
+    // SAFETY: never used to reach a descriptor: the kernel refuses the number (EBADF).
+    let never_opened = unsafe { Fd::borrow_raw(1 << 30) };
     assert_eq!(io::read(never_opened, &mut [0u8; 4]), Err(Errno::EBADF));
 }
 
@@ -280,15 +281,6 @@ fn a_route_netlink_socket_answers_a_request_with_an_ack() {
 #[test]
 fn bad_clock_gives_einval() {
     assert_eq!(time::clock_gettime(4242).unwrap_err(), Errno::EINVAL);
-}
-
-#[test]
-fn ufmt_writer_reaches_the_descriptor() {
-    let (read_end, write_end) = io::pipe2(0).unwrap();
-    ufmt::uwrite!(io::Writer(write_end.fd()), "{} and {}", 42u32, "text").unwrap();
-    let mut buf = [0u8; 32];
-    let n = io::read(read_end.fd(), &mut buf).unwrap();
-    assert_eq!(&buf[..n], b"42 and text");
 }
 
 #[test]
