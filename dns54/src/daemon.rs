@@ -108,7 +108,7 @@ struct Sockets<'a> {
 
 impl Sockets<'_> {
     /// Says (once in ten seconds) that `server` cannot be reached, and why. Not inlined: it
-    /// is called from four places.
+    /// has several callers, and a call is smaller than the body at each.
     #[inline(never)]
     fn unreachable(&mut self, server: usize, errno: Errno) -> Failure {
         if let Some(server) = self.servers.get(server)

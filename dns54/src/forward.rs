@@ -184,7 +184,7 @@ impl Counters {
         &self.0
     }
 
-    /// Not inlined: called, it is smaller at each of the seventeen places that count.
+    /// Not inlined: a call is smaller than the body at each of the many places that count.
     #[inline(never)]
     fn add(&mut self, counter: Counter) {
         self.0[counter as usize] = self.0[counter as usize].wrapping_add(1);
