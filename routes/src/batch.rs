@@ -24,21 +24,6 @@ pub fn has_command(line: &[u8]) -> bool {
     words(line).next().is_some()
 }
 
-/// Splits `buffer` into its complete lines (each without its `\n`) and returns them with the
-/// bytes that follow the last newline: an unfinished line for the caller to keep, unless the
-/// input has ended.
-pub fn complete_lines(buffer: &[u8]) -> (impl Iterator<Item = &[u8]>, &[u8]) {
-    let end = buffer
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |at| at + 1);
-    let (complete, rest) = buffer.split_at(end);
-    let lines = complete
-        .split(|&b| b == b'\n')
-        .take(complete.iter().filter(|&&b| b == b'\n').count());
-    (lines, rest)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,18 +48,5 @@ mod tests {
         assert_eq!(split(b"a b # c d", &mut slots), Some(2));
         assert_eq!(slots[..2], [&b"a"[..], b"b"]);
         assert_eq!(split(b"a b c d", &mut slots), None);
-    }
-
-    #[test]
-    fn complete_lines_and_what_is_left() {
-        let (lines, rest) = complete_lines(b"one\ntwo\n\nthr");
-        assert_eq!(lines.collect::<Vec<_>>(), [&b"one"[..], b"two", b""]);
-        assert_eq!(rest, b"thr");
-        let (lines, rest) = complete_lines(b"no newline");
-        assert_eq!(lines.count(), 0);
-        assert_eq!(rest, b"no newline");
-        let (lines, rest) = complete_lines(b"a\n");
-        assert_eq!(lines.collect::<Vec<_>>(), [&b"a"[..]]);
-        assert_eq!(rest, b"");
     }
 }

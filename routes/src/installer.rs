@@ -1,7 +1,8 @@
 //! The installer: its command line, batches, and what it says. The syntax, the wire format
 //! and the comparisons are the pure modules of the library (`routes::…`); the socket is
 //! `kernel.rs`. A command on the command line and a batch take the same path: every command
-//! is parsed first (a mistake anywhere changes nothing), then carried out in order.
+//! is parsed first (a mistake anywhere changes nothing), then carried out in order. A batch
+//! is read once, whole, so that what is carried out is what was checked.
 
 mod kernel;
 
@@ -41,10 +42,9 @@ const DIFFERENT: u8 = 1;
 const USAGE_ERROR: u8 = 2;
 const REFUSED: u8 = 3;
 
-/// The longest batch line, and the most a batch on standard input may hold (a file is read
-/// twice instead, so it may be of any length).
-const LINE_CAPACITY: usize = 4096;
-const STDIN_CAPACITY: usize = 64 * 1024;
+/// The most a batch may hold: it is read once, whole, so that what is checked is what is
+/// carried out, whatever happens to the file meanwhile.
+const BATCH_CAPACITY: usize = 64 * 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -56,9 +56,7 @@ enum Mode {
 enum Source<'a> {
     /// The words of the command line: one command.
     Words(&'a [&'a [u8]]),
-    /// A batch file, read twice.
-    File(&'a CStr),
-    /// A batch read whole (from standard input).
+    /// A batch, read whole (from a file or standard input).
     Bytes(&'a [u8]),
 }
 
@@ -100,10 +98,7 @@ pub fn main(args: Args) -> u8 {
                 CLI.usage_error(&[b"-b takes one FILE and nothing after it"]);
                 return USAGE_ERROR;
             };
-            if path.to_bytes() == b"-" {
-                return standard_input(family, mode);
-            }
-            run(&Source::File(path), path.to_bytes(), family, mode)
+            batch(path, family, mode)
         }
         None => {
             CLI.usage_error(&[b"a command is missing"]);
@@ -125,26 +120,41 @@ pub fn main(args: Args) -> u8 {
     }
 }
 
-/// A batch on standard input, which cannot be read twice: read whole into a bounded buffer.
-/// Never inlined: a 64 KiB frame makes every stack access of its caller cost three
-/// instructions on MIPS, whose offsets are 16 bits.
+/// A batch, from the file at `path` or from standard input (`-`), read whole into a bounded
+/// buffer: a file that changed between the check of every line and their carrying out would
+/// otherwise have lines carried out that were never checked. Never inlined: a 64 KiB frame
+/// makes every stack access of its caller cost three instructions on MIPS, whose offsets are
+/// 16 bits.
 #[inline(never)]
-fn standard_input(family: Option<Family>, mode: Mode) -> u8 {
-    let mut buffer = [0u8; STDIN_CAPACITY];
+fn batch(path: &CStr, family: Option<Family>, mode: Mode) -> u8 {
+    let name = path.to_bytes();
+    let file = match name {
+        b"-" => None,
+        _ => match fs::open(path, libc::O_RDONLY, 0) {
+            Ok(file) => Some(file),
+            Err(errno) => return file_error(b"open", name, errno),
+        },
+    };
+    let fd = file.as_ref().map_or(Fd::STDIN, |file| file.fd());
+    let mut buffer = [0u8; BATCH_CAPACITY];
     let mut len = 0;
     while len < buffer.len() {
-        match io::read(Fd::STDIN, &mut buffer[len..]) {
+        match io::read(fd, &mut buffer[len..]) {
             Ok(0) => break,
             Ok(n) => len += n,
             Err(Errno::EINTR) => {}
-            Err(errno) => return file_error(b"read", b"standard input", errno),
+            Err(errno) => return file_error(b"read", name, errno),
         }
     }
     if len == buffer.len() {
-        say(&[b"routes: a batch on standard input may hold at most 65536 bytes; give it as a file (-b FILE), which may be of any length\n"]);
+        say(&[
+            b"routes: ",
+            name,
+            b": a batch may hold at most 65535 bytes\n",
+        ]);
         return USAGE_ERROR;
     }
-    run(&Source::Bytes(&buffer[..len]), b"-", family, mode)
+    run(&Source::Bytes(&buffer[..len]), name, family, mode)
 }
 
 /// Every command of `source` (`name` for messages): all parsed first, so that a mistake
@@ -177,8 +187,8 @@ fn run(source: &Source<'_>, name: &[u8], family: Option<Family>, mode: Mode) -> 
     };
     let done = for_each_command(source, name, &mut |place, words| {
         let mut request = Request::new(Object::Rule, false);
+        // Parsed once already: the same words parse the same way.
         let Ok(command) = command::parse(words, family, &mut request) else {
-            say(&[b"routes: ", name, b" changed while it was read: stopped\n"]);
             return Err(USAGE_ERROR);
         };
         let carried_out = match command {
@@ -224,31 +234,10 @@ struct Place<'a> {
 type Visit<'v> = dyn FnMut(Option<Place<'_>>, &[&[u8]]) -> Result<(), u8> + 'v;
 
 /// Calls `visit` with the words of every command of `source`, and for a batch where it
-/// stands. A file is read in pieces through a fixed buffer; a line longer than that buffer,
-/// one with too many words, or a file that cannot be read ends the walk. `Err(status)`: it
-/// stopped early, what went wrong has been said, exit with `status`.
+/// stands. A line with too many words ends the walk. `Err(status)`: it stopped early, what
+/// went wrong has been said, exit with `status`.
 fn for_each_command(source: &Source<'_>, name: &[u8], visit: &mut Visit<'_>) -> Result<(), u8> {
-    let mut number = 0u32;
-    let mut each = |text: &[u8]| -> Result<(), u8> {
-        number += 1;
-        let place = Place {
-            file: name,
-            line: number,
-        };
-        let mut words = [&b""[..]; MAX_WORDS];
-        match batch::split(text, &mut words) {
-            Some(0) => Ok(()),
-            Some(count) => visit(Some(place), &words[..count]),
-            None => Err(syntax_error(
-                Some(place),
-                SyntaxError {
-                    mistake: Mistake::TooManyWords,
-                    word: b"",
-                },
-            )),
-        }
-    };
-    let path = match source {
+    let bytes = match source {
         Source::Words(words) if words.len() > MAX_WORDS => {
             return Err(syntax_error(
                 None,
@@ -259,51 +248,29 @@ fn for_each_command(source: &Source<'_>, name: &[u8], visit: &mut Visit<'_>) -> 
             ));
         }
         Source::Words(words) => return visit(None, words),
-        Source::Bytes(bytes) => {
-            for text in bytes.split(|&b| b == b'\n') {
-                each(text)?;
-            }
-            return Ok(());
-        }
-        Source::File(path) => path,
+        Source::Bytes(bytes) => bytes,
     };
-    let file =
-        fs::open(path, libc::O_RDONLY, 0).map_err(|errno| file_error(b"open", name, errno))?;
-    let mut buffer = [0u8; LINE_CAPACITY];
-    let mut kept = 0;
-    loop {
-        let read = loop {
-            match io::read(file.fd(), &mut buffer[kept..]) {
-                Err(Errno::EINTR) => {}
-                other => break other,
-            }
+    for (number, text) in (1u32..).zip(bytes.split(|&b| b == b'\n')) {
+        let place = Place {
+            file: name,
+            line: number,
         };
-        let read = read.map_err(|errno| file_error(b"read", name, errno))?;
-        if read == 0 {
-            return if kept > 0 {
-                each(&buffer[..kept])
-            } else {
-                Ok(())
-            };
+        let mut words = [&b""[..]; MAX_WORDS];
+        match batch::split(text, &mut words) {
+            Some(0) => {}
+            Some(count) => visit(Some(place), &words[..count])?,
+            None => {
+                return Err(syntax_error(
+                    Some(place),
+                    SyntaxError {
+                        mistake: Mistake::TooManyWords,
+                        word: b"",
+                    },
+                ));
+            }
         }
-        let filled = kept + read;
-        let (lines, rest) = batch::complete_lines(&buffer[..filled]);
-        for text in lines {
-            each(text)?;
-        }
-        kept = rest.len();
-        if kept == buffer.len() {
-            let mut line = Line::new();
-            line.text(b"routes: ");
-            line.text(name);
-            line.text(b": line ");
-            line.number(number + 1);
-            line.text(b" is longer than 4095 bytes\n");
-            line.say();
-            return Err(USAGE_ERROR);
-        }
-        buffer.copy_within(filled - kept..filled, 0);
     }
+    Ok(())
 }
 
 /// Gluon's policy, family by family: the command lines it stands for, parsed as any line is.
