@@ -13,7 +13,7 @@ use routes::command::{self, Command, GluonAction, GluonWan, MAX_WORDS, Mistake, 
 use routes::netlink::{
     Fields, RTM_GETROUTE, RTM_GETRULE, RTM_NEWROUTE, RTM_NEWRULE, RTN_UNREACHABLE,
 };
-use routes::request::{self, Found, Object, Request};
+use routes::request::{self, Answered, Found, Object, Request};
 use sys::addr::Family;
 use sys::io::{Fd, Line, write_all};
 use sys::rt::{Args, Cli};
@@ -341,28 +341,18 @@ fn warn_if_table_is_empty(kernel: &mut Kernel, table: &[u8]) {
     }
 }
 
-/// How many identical rules one delete may have to remove: the kernel removes one a request.
-const MAX_DUPLICATE_RULES: u32 = 64;
-
 /// Sends one request and reads its acknowledgement. Idempotent: adding a rule that exists
-/// (`EEXIST`) and deleting what is not there (`ENOENT`, `ESRCH`) are success. A rule delete
-/// is sent again until none is left, since the kernel removes one of several identical
-/// rules a request.
+/// and deleting what is not there are success; a rule delete is sent again until none is
+/// left ([`request::sends`], [`request::answered`]).
 fn apply(kernel: &mut Kernel, request: &mut Request<'_>) -> Result<(), Errno> {
     if !request.dev.is_empty() {
         request.set_oif(kernel.index_of(request.dev)?);
     }
-    let repeats = if request.object == Object::Rule && request.delete {
-        MAX_DUPLICATE_RULES
-    } else {
-        1
-    };
-    for _ in 0..repeats {
-        match kernel.execute(request) {
-            Err(Errno::EEXIST) if !request.delete => {}
-            Err(Errno::ENOENT | Errno::ESRCH) if request.delete => break,
-            Err(errno) => return Err(errno),
-            Ok(()) => {}
+    for _ in 0..request::sends(request.object, request.delete) {
+        match request::answered(request.delete, kernel.execute(request)) {
+            Answered::Done => {}
+            Answered::NothingLeft => break,
+            Answered::Refused(errno) => return Err(errno),
         }
     }
     Ok(())
@@ -386,28 +376,20 @@ fn check(
     } else {
         RTM_GETROUTE
     };
-    let mut best = Found::Unrelated;
+    let mut closest = Found::Unrelated;
     kernel.dump(dump, request.family.af(), &mut |kind, payload| {
         if let (RTM_NEWRULE | RTM_NEWROUTE, Ok(found)) = (kind, Fields::parse(payload)) {
             let found = request::compare(object, request.delete, &wanted, &found);
-            let different = matches!(found, Found::Different(_));
-            if found == Found::Same || (different && best == Found::Unrelated) {
-                best = found;
-            }
+            closest = request::closest(closest, found);
         }
     })?;
-    let verdict: Option<&[u8]> = match (request.delete, best) {
-        (false, Found::Same) | (true, Found::Unrelated | Found::Different(_)) => None,
-        (false, Found::Unrelated) => Some(b"missing"),
-        (false, Found::Different(_)) => Some(b"different"),
-        (true, Found::Same) => Some(b"present, to be deleted"),
-    };
-    if let Some(verdict) = verdict {
+    let verdict = request::verdict(request.delete, closest);
+    if let Some(said) = verdict {
         let mut line = Line::new();
         line.text(b"routes: ");
         line.place(place);
-        line.text(verdict);
-        if let (false, Found::Different(differences)) = (request.delete, best) {
+        line.text(said);
+        if let (false, Found::Different(differences)) = (request.delete, closest) {
             // What the kernel holds at that place has other values for these words.
             let mut separator: &[u8] = b" (";
             for (bit, word) in request::DIFFERENCES.iter().enumerate() {

@@ -16,6 +16,7 @@ use crate::netlink::{
     RTA_GATEWAY, RTA_OIF, RTA_PRIORITY, RTM_DELROUTE, RTM_DELRULE, RTM_NEWROUTE, RTM_NEWRULE,
     align,
 };
+use sys::Errno;
 use sys::addr::Family;
 
 /// Room for the largest request: header, body, two 16-byte addresses, two interface names
@@ -244,6 +245,67 @@ pub fn compare(object: Object, delete: bool, wanted: &Fields<'_>, found: &Fields
         Found::Same
     } else {
         Found::Different(differences)
+    }
+}
+
+/// Of what a dump holds, the rule or route that decides a check: one the same as asked wins,
+/// else the first at the same place that differs, else nothing related. Fold every
+/// [`compare`] of the dump through this, starting from [`Found::Unrelated`].
+#[inline]
+pub fn closest(best: Found, found: Found) -> Found {
+    let different = matches!(found, Found::Different(_));
+    if found == Found::Same || (different && best == Found::Unrelated) {
+        found
+    } else {
+        best
+    }
+}
+
+/// What `check` says of a request, by what the kernel holds ([`closest`]): nothing when it
+/// holds what an add asks for, or nothing of what a delete removes; else `missing`,
+/// `different` (an add's place holds another: which words differ is the `Found`'s) or
+/// `present, to be deleted`.
+#[inline]
+pub fn verdict(delete: bool, closest: Found) -> Option<&'static [u8]> {
+    match (delete, closest) {
+        (false, Found::Same) | (true, Found::Unrelated | Found::Different(_)) => None,
+        (false, Found::Unrelated) => Some(b"missing"),
+        (false, Found::Different(_)) => Some(b"different"),
+        (true, Found::Same) => Some(b"present, to be deleted"),
+    }
+}
+
+/// How many identical rules one delete may have to remove: the kernel removes one a request.
+pub const MAX_DUPLICATE_RULES: u32 = 64;
+
+/// How many times a request is sent at most: a rule delete again until none is left (the
+/// kernel removes one of several identical rules a request), anything else once.
+#[inline]
+pub fn sends(object: Object, delete: bool) -> u32 {
+    if object == Object::Rule && delete {
+        MAX_DUPLICATE_RULES
+    } else {
+        1
+    }
+}
+
+/// What the kernel's answer to one send means for an idempotent request.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Answered {
+    /// Done as asked (or already so: an add of what exists); a rule delete sends again.
+    Done,
+    /// Nothing (more) to delete: the delete is complete.
+    NothingLeft,
+    Refused(Errno),
+}
+
+#[inline]
+pub fn answered(delete: bool, result: Result<(), Errno>) -> Answered {
+    match result {
+        Ok(()) => Answered::Done,
+        Err(Errno::EEXIST) if !delete => Answered::Done,
+        Err(Errno::ENOENT | Errno::ESRCH) if delete => Answered::NothingLeft,
+        Err(errno) => Answered::Refused(errno),
     }
 }
 
@@ -611,5 +673,51 @@ mod tests {
             compared("rule add iif mesh lookup 1 pref 1", &named),
             Found::Different(1 << 6)
         );
+    }
+
+    #[test]
+    fn the_closest_found_decides_and_the_verdict_follows() {
+        use super::{Answered, Found, answered, closest, verdict};
+        let fold = |all: &[Found]| all.iter().fold(Found::Unrelated, |b, f| closest(b, *f));
+        assert_eq!(fold(&[]), Found::Unrelated);
+        assert_eq!(
+            fold(&[Found::Unrelated, Found::Different(2), Found::Different(4)]),
+            Found::Different(2)
+        );
+        assert_eq!(
+            fold(&[Found::Different(2), Found::Same, Found::Unrelated]),
+            Found::Same
+        );
+        assert_eq!(verdict(false, Found::Same), None);
+        assert_eq!(verdict(false, Found::Unrelated), Some(&b"missing"[..]));
+        assert_eq!(verdict(false, Found::Different(3)), Some(&b"different"[..]));
+        assert_eq!(
+            verdict(true, Found::Same),
+            Some(&b"present, to be deleted"[..])
+        );
+        assert_eq!(verdict(true, Found::Unrelated), None);
+        // A delete leaves what only shares the place: the kernel's delete would not take it.
+        assert_eq!(verdict(true, Found::Different(1)), None);
+        assert_eq!(answered(false, Err(Errno::EEXIST)), Answered::Done);
+        assert_eq!(
+            answered(true, Err(Errno::EEXIST)),
+            Answered::Refused(Errno::EEXIST)
+        );
+        assert_eq!(answered(true, Err(Errno::ENOENT)), Answered::NothingLeft);
+        assert_eq!(answered(true, Err(Errno::ESRCH)), Answered::NothingLeft);
+        assert_eq!(
+            answered(false, Err(Errno::ENOENT)),
+            Answered::Refused(Errno::ENOENT)
+        );
+        assert_eq!(answered(true, Ok(())), Answered::Done);
+    }
+
+    #[test]
+    fn a_rule_delete_is_sent_until_none_is_left_anything_else_once() {
+        use super::{MAX_DUPLICATE_RULES, sends};
+        assert_eq!(sends(Object::Rule, true), MAX_DUPLICATE_RULES);
+        assert_eq!(sends(Object::Rule, false), 1);
+        assert_eq!(sends(Object::Route, true), 1);
+        assert_eq!(sends(Object::Route, false), 1);
     }
 }

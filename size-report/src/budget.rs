@@ -202,12 +202,12 @@ mod tests {
         // then, so that they cannot grow unseen.
         let ceilings = [
             ("libpacketmark.so", 3072),
-            ("routes", 25_984),
+            ("routes", 26_048),
             ("dns54", 37_184),
             ("viawan", 8704),
         ];
         let said = include_str!("../budgets.txt");
-        assert!(said.contains("routes ships at 25,960 B"));
+        assert!(said.contains("routes ships at 26,024 B"));
         assert!(said.contains("dns54 ships at 37,144 B"));
         assert!(said.contains("viawan ships at 8,664 B"));
         let budgets = parse_budgets(include_str!("../budgets.txt")).unwrap();
