@@ -1,5 +1,6 @@
 //! `cargo xtask`: the project's build, test, size and bench orchestration.
 
+mod archive;
 mod bench;
 mod cache;
 mod cmd;

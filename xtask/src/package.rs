@@ -5,6 +5,7 @@
 //! the `Packages` index as `scripts/ipkg-make-index.sh` writes it, gzipped, and signed with a
 //! usign-compatible key when one is given (`signify-openbsd` makes and checks them).
 
+use crate::archive;
 use crate::cmd::{Result, capture, root, run};
 use crate::dist::dist_dir;
 use crate::targets::TARGETS;
@@ -271,8 +272,8 @@ pub fn build_packages(key: Option<&Path>) -> Result {
             fs::create_dir_all(&dir)?;
             let mut index = String::new();
             for package in PACKAGES {
-                let ipk = build_package(package, triple, arch, &epoch, &dir)?;
-                index += &index_entry(&ipk)?;
+                let (ipk, control) = build_package(package, triple, arch, &epoch, &dir)?;
+                index += &index_entry(&ipk, &control)?;
                 sizes.push((
                     *arch,
                     package.name,
@@ -281,9 +282,7 @@ pub fn build_packages(key: Option<&Path>) -> Result {
                 ));
             }
             fs::write(dir.join("Packages"), &index)?;
-            run(Command::new("sh")
-                .current_dir(&dir)
-                .args(["-c", "gzip -9nc Packages > Packages.gz"]))?;
+            fs::write(dir.join("Packages.gz"), archive::gzip(index.as_bytes())?)?;
             if let Some(key) = key {
                 run(Command::new("signify-openbsd")
                     .current_dir(&dir)
@@ -382,14 +381,14 @@ fn source_path(source: Source, triple: &str) -> PathBuf {
 }
 
 /// Stages `package` for `arch` (from the dist files of `triple`) and turns it into an `.ipk`
-/// in `out` as ipkg-build does; returns its path.
+/// in `out` as ipkg-build does; returns its path and its control file.
 fn build_package(
     package: &Package,
     triple: &str,
     arch: &str,
     epoch: &str,
     out: &Path,
-) -> Result<PathBuf> {
+) -> Result<(PathBuf, String)> {
     let stage = root()
         .join("target/packages/.stage")
         .join(arch)
@@ -411,25 +410,12 @@ fn build_package(
     run(Command::new("find")
         .arg(&stage)
         .args(["-type", "d", "-exec", "chmod", "0755", "{}", "+"]))?;
-    let tar = format!(
-        "tar --format=gnu --numeric-owner --owner=0 --group=0 --sort=name --mtime=@{epoch}"
-    );
-    let tmp = stage.with_extension("build");
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp)?;
-    }
-    fs::create_dir_all(&tmp)?;
-    run(Command::new("sh")
-        .current_dir(&stage)
-        .arg("-c")
-        .arg(format!(
-            "{tar} --exclude=./CONTROL -cpf - . | gzip -n > '{}'",
-            tmp.join("data.tar.gz").display()
-        )))?;
-    let installed = shell_output(&format!(
-        "gzip -dc < '{}' | wc -c",
-        tmp.join("data.tar.gz").display()
-    ))?;
+    let mtime: u64 = epoch
+        .parse()
+        .map_err(|_| crate::cmd::Failure(format!("the last commit's time: {epoch:?}")))?;
+    let data = archive::tar(&archive::members_of(&stage, &["CONTROL"])?, mtime)?;
+    // ipkg-build counts the uncompressed data archive, in whole tar records.
+    let installed = data.len();
     let mut control = String::new();
     let _ = writeln!(control, "Package: {}", package.name);
     let _ = writeln!(control, "Version: {VERSION}");
@@ -453,7 +439,7 @@ fn build_package(
     }
     let _ = writeln!(control, "Installed-Size: {installed}");
     let _ = writeln!(control, "Description: {}", package.description);
-    fs::write(control_dir.join("control"), control)?;
+    fs::write(control_dir.join("control"), &control)?;
     fs::set_permissions(
         control_dir.join("control"),
         fs::Permissions::from_mode(0o644),
@@ -473,36 +459,38 @@ fn build_package(
             fs::set_permissions(&to, fs::Permissions::from_mode(0o755))?;
         }
     }
-    run(Command::new("sh")
-        .current_dir(&control_dir)
-        .arg("-c")
-        .arg(format!(
-            "{tar} -cf - . | gzip -n > '{}'",
-            tmp.join("control.tar.gz").display()
-        )))?;
-    fs::write(tmp.join("debian-binary"), "2.0\n")?;
-    fs::set_permissions(tmp.join("debian-binary"), fs::Permissions::from_mode(0o644))?;
+    let control_tar = archive::tar(&archive::members_of(&control_dir, &[])?, mtime)?;
+    let debian_binary = |bytes: &[u8]| archive::Member {
+        name: "./debian-binary".to_string(),
+        mode: 0o644,
+        bytes: Some(bytes.to_vec()),
+    };
+    let outer = [
+        debian_binary(b"2.0\n"),
+        archive::Member {
+            name: "./data.tar.gz".to_string(),
+            mode: 0o644,
+            bytes: Some(archive::gzip(&data)?),
+        },
+        archive::Member {
+            name: "./control.tar.gz".to_string(),
+            mode: 0o644,
+            bytes: Some(archive::gzip(&control_tar)?),
+        },
+    ];
     let ipk = out.join(format!("{}_{VERSION}_{arch}.ipk", package.name));
-    run(Command::new("sh").current_dir(&tmp).arg("-c").arg(format!(
-        "{tar} -cf - ./debian-binary ./data.tar.gz ./control.tar.gz | gzip -n > '{}'",
-        ipk.display()
-    )))?;
-    fs::remove_dir_all(&tmp)?;
-    Ok(ipk)
+    fs::write(&ipk, archive::gzip(&archive::tar(&outer, mtime)?)?)?;
+    Ok((ipk, control))
 }
 
-/// The index entry of `ipk`: its control fields with `Filename`, `Size` and `SHA256sum`
-/// before `Description`, then a blank line.
-fn index_entry(ipk: &Path) -> Result<String> {
+/// The index entry of `ipk` (whose control file is `control`): its control fields with
+/// `Filename`, `Size` and `SHA256sum` before `Description`, then a blank line.
+fn index_entry(ipk: &Path, control: &str) -> Result<String> {
     let name = ipk
         .file_name()
         .expect("a file")
         .to_string_lossy()
         .into_owned();
-    let control = shell_output(&format!(
-        "tar -xzOf '{}' ./control.tar.gz | tar -xzOf - ./control",
-        ipk.display()
-    ))?;
     let size = fs::metadata(ipk)?.len();
     let sum = String::from_utf8_lossy(&capture(Command::new("sha256sum").arg(ipk))?.stdout)
         .split_whitespace()
@@ -518,10 +506,4 @@ fn index_entry(ipk: &Path) -> Result<String> {
     }
     entry.push('\n');
     Ok(entry)
-}
-
-/// What the shell pipeline `script` prints, without its surrounding blanks.
-fn shell_output(script: &str) -> Result<String> {
-    let out = capture(Command::new("sh").arg("-c").arg(script))?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

@@ -315,14 +315,10 @@ pub fn check(
         let index = fs::read_to_string(changed.join("Packages"))?;
         let index = index.replacen("Section: net", "Section: utils", 1);
         fs::write(changed.join("Packages"), &index)?;
-        let out = capture(
-            std::process::Command::new("sh")
-                .current_dir(&changed)
-                .args(["-c", "gzip -9nc Packages > Packages.gz"]),
+        fs::write(
+            changed.join("Packages.gz"),
+            crate::archive::gzip(index.as_bytes())?,
         )?;
-        if !out.status.success() {
-            return fail("gzip failed");
-        }
         let node = Node::new(work, "changed", arch, &changed, key, &base, programs)?;
         refused(&node)
     });
