@@ -4,12 +4,8 @@
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 
-/// The router targets and the shipped files: xtask's one list.
-mod router_targets {
-    #![allow(dead_code)]
-    include!("../xtask/src/router_targets.rs");
-}
-pub use router_targets::{CrossC, PRELOAD_FILE, PROGRAMS, Qemu, TARGETS, Target};
+/// The router targets and the shipped files: the one list, which xtask reads too.
+pub use lists::targets::{CrossC, PRELOAD_FILE, PROGRAMS, Qemu, TARGETS, Target};
 
 /// Every OpenWrt package architecture with the Rust target whose files it carries.
 pub fn openwrt_architectures() -> impl Iterator<Item = (&'static str, &'static str)> {
@@ -72,10 +68,7 @@ pub fn command_for(target: &Target, program: &std::path::Path) -> Command {
 
 /// The programs the tests run and the Debian packages they come from: the list xtask's
 /// setup installs from.
-mod tools {
-    #![allow(dead_code)]
-    include!("../xtask/src/tools.rs");
-}
+use lists::tools;
 
 /// Stops the test at once, naming the package, when `program` is not on the machine: a
 /// missing tool must never read as a failure of the thing under test.
@@ -100,7 +93,7 @@ pub fn require(program: &str) {
             tool.package
         ),
         None => {
-            panic!("{program} is missing, and xtask/src/tools.rs does not list it: add it there")
+            panic!("{program} is missing, and lists/src/tools.rs does not list it: add it there")
         }
     }
 }

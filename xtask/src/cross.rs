@@ -5,7 +5,7 @@
 use crate::cmd::{Result, fail, is_root, root, run_quiet};
 use crate::setup::apt_install;
 use crate::targets::{CrossC, Target};
-use crate::tools::is_present;
+use lists::tools::is_present;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;

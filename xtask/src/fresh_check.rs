@@ -77,7 +77,7 @@ pub fn fresh_check() -> Result {
                 .join(entry.file_name()),
         )?;
     }
-    let Some(rustup) = crate::tools::find("rustup") else {
+    let Some(rustup) = lists::tools::find("rustup") else {
         return fail("rustup is not on PATH");
     };
     fs::copy(rustup, new_root.join("root/rustup-init"))?;

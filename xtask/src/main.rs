@@ -16,7 +16,6 @@ mod setup;
 mod tally;
 mod targets;
 mod test;
-mod tools;
 
 use std::process::ExitCode;
 

@@ -5,7 +5,7 @@
 //!
 //! For each family: an initramfs with the shipped files, busybox, musl's loader and our C
 //! checks (`tests/real-kernel/driver.c` as `/init`, `tests/programs/` for the preload's and
-//! dns54's peers), booted under qemu-system with the machine of `router_targets.rs`; x86-64
+//! dns54's peers), booted under qemu-system with the machine of `lists/src/targets.rs`; x86-64
 //! runs the same tree natively, as the first process of namespaces of its own. The driver
 //! prints one `GWT-CHECK` line per check; each counts in the run's tally like a test.
 //! Kernels and busybox come from Debian where Debian has them, otherwise they are built

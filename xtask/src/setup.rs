@@ -2,7 +2,7 @@
 //! named with the exact command to run.
 
 use crate::cmd::{Result, capture, fail, is_root, root, run, run_quiet};
-use crate::tools::{Need, TOOLS, is_present};
+use lists::tools::{Need, TOOLS, is_present};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -402,7 +402,7 @@ mod tests {
         );
         assert!(
             unlisted.is_empty(),
-            "not in xtask/src/tools.rs: {unlisted:?}"
+            "not in lists/src/tools.rs: {unlisted:?}"
         );
     }
 

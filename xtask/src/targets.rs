@@ -1,11 +1,9 @@
 //! The router targets and the flags that turn no_std Rust into tiny files for them.
 //! Every flag is explained, with what it saves, in the README's size playbook.
 
-mod list {
-    #![allow(dead_code)]
-    include!("router_targets.rs");
-}
-pub use list::{CrossC, Kernel, Machine, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, TARGETS, Target};
+pub use lists::targets::{
+    CrossC, Kernel, Machine, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, TARGETS, Target,
+};
 
 /// `-Z build-std`: tier-3 targets have no prebuilt `core`; building it here also lets LTO see
 /// through it. Neither kind takes `memcpy` and friends from `compiler-builtins-mem`: the

@@ -1,6 +1,5 @@
-// The router targets and the files shipped for each: the one list, read by xtask
-// (`targets.rs` includes it) and by the integration tests (`tests/lib.rs` includes it).
-// Plain Rust without `use`, so that both crates can include it.
+//! The router targets and the files shipped for each: the one list, read by xtask and by
+//! the integration tests.
 
 /// A target that `cargo xtask dist` builds, the packages serve and the tests run.
 pub struct Target {

@@ -1,7 +1,6 @@
-// Every program and file that a dist step, a test or a bench uses from the machine, with the
-// Debian package that provides it: the one list. xtask's setup installs from it, and the
-// integration tests (which `include!` this file) name the package when something is missing.
-// Plain Rust without `use`, so that both crates can include it.
+//! Every program and file that a dist step, a test or a bench uses from the machine, with the
+//! Debian package that provides it: the one list. xtask's setup installs from it, and the
+//! integration tests name the package when something is missing.
 
 /// When a tool is needed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
