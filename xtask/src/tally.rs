@@ -55,7 +55,16 @@ impl Tally {
     /// A run that fails without a failing test (it did not build) counts as one failure, and
     /// so does a build that warned: warnings fail CI as clippy's do.
     pub fn cargo_test(&mut self, name: &str, cmd: &mut Command) {
-        cmd.arg("--no-fail-fast");
+        // libtest's JSON events, counted as they come (the pinned nightly has them); what a
+        // person reads is written back in libtest's own words.
+        cmd.args([
+            "--no-fail-fast",
+            "--",
+            "-Z",
+            "unstable-options",
+            "--format",
+            "json",
+        ]);
         eprintln!("xtask: {}", display(cmd));
         let started = Instant::now();
         let mut counts = TestCounts::default();
@@ -70,8 +79,10 @@ impl Tally {
                 let stdout = child.stdout.take().expect("piped");
                 for line in BufReader::new(stdout).lines() {
                     let line = line?;
-                    println!("{line}");
-                    counts.line(&line);
+                    match counts.event(&line) {
+                        Some(said) => print!("{said}"),
+                        None => println!("{line}"),
+                    }
                 }
                 counts.end_of_binary();
                 warnings = echo.join().unwrap_or_default();
@@ -187,25 +198,47 @@ struct TestCounts {
 }
 
 impl TestCounts {
-    fn line(&mut self, line: &str) {
-        let announced = line
-            .strip_prefix("running ")
-            .and_then(|rest| rest.strip_suffix(" tests").or(rest.strip_suffix(" test")))
-            .and_then(|n| n.parse::<u64>().ok());
-        if let Some(count) = announced {
-            self.end_of_binary();
-            self.announced = count;
-            return;
+    /// Counts one line of libtest's JSON output; returns it in libtest's human words, or
+    /// `None` for a line that is no event (printed as it is).
+    fn event(&mut self, line: &str) -> Option<String> {
+        let event: serde_json::Value = serde_json::from_str(line).ok()?;
+        let field = |key: &str| event.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+        let name = field("name");
+        match (field("type"), field("event")) {
+            ("suite", "started") => {
+                self.end_of_binary();
+                self.announced = event.get("test_count")?.as_u64()?;
+                Some(format!("\nrunning {} tests\n", self.announced))
+            }
+            ("suite", outcome) => {
+                let count = |key: &str| event.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
+                Some(format!(
+                    "\ntest result: {}. {} passed; {} failed; {} ignored\n",
+                    if outcome == "ok" { "ok" } else { "FAILED" },
+                    count("passed"),
+                    count("failed"),
+                    count("ignored")
+                ))
+            }
+            // Doctests' closing times: nothing to count.
+            ("test", "started") | ("report", _) => Some(String::new()),
+            ("test", "ok") => {
+                self.passed += 1;
+                self.finished += 1;
+                Some(format!("test {name} ... ok\n"))
+            }
+            ("test", "failed" | "timeout") => {
+                self.failed += 1;
+                self.finished += 1;
+                Some(format!("test {name} ... FAILED\n{}", field("stdout")))
+            }
+            // Ignored: announced, not run, so counted as skipped at the suite's end.
+            ("test", outcome) => Some(format!("test {name} ... {outcome}\n")),
+            _ => None,
         }
-        match test_outcome(line) {
-            Some("ok") => self.passed += 1,
-            Some("FAILED") => self.failed += 1,
-            _ => return,
-        }
-        self.finished += 1;
     }
 
-    /// The binary's report is over, whether it ended with `test result:` or not at all.
+    /// The binary's report is over, whether its suite ended or not at all.
     fn end_of_binary(&mut self) {
         self.skipped += self.announced.saturating_sub(self.finished);
         self.announced = 0;
@@ -213,48 +246,53 @@ impl TestCounts {
     }
 }
 
-/// `test a::b ... ok` → `ok`; `FAILED` and `ignored` (with or without a reason) likewise.
-fn test_outcome(line: &str) -> Option<&str> {
-    let rest = line.strip_prefix("test ")?;
-    let (_, outcome) = rest.rsplit_once(" ... ")?;
-    Some(outcome.split(',').next().unwrap_or(outcome).trim())
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{TestCounts, test_outcome};
+    use super::TestCounts;
 
     fn counts(output: &str) -> TestCounts {
         let mut counts = TestCounts::default();
         for line in output.lines() {
-            counts.line(line);
+            counts.event(line);
         }
         counts.end_of_binary();
         counts
     }
 
     #[test]
-    fn reads_test_outcomes() {
-        assert_eq!(test_outcome("test a::b ... ok"), Some("ok"));
-        assert_eq!(test_outcome("test a ... FAILED"), Some("FAILED"));
-        assert_eq!(
-            test_outcome("test a ... ignored, needs root"),
-            Some("ignored")
-        );
-        assert_eq!(test_outcome("running 3 tests"), None);
-        assert_eq!(test_outcome("test result: ok. 1 passed; 0 failed"), None);
-    }
-
-    #[test]
     fn counts_every_binary_and_what_did_not_run() {
-        let output = "\nrunning 2 tests\ntest a ... ok\ntest b ... FAILED\n\n\
-                      test result: FAILED. 1 passed; 1 failed; 0 ignored\n\n\
-                      running 1 test\ntest c ... ignored\n\ntest result: ok. 0 passed; 0 failed; 1 ignored\n\n\
-                      running 4 tests\ntest d ... ok\n\n\
-                      running 0 tests\n\ntest result: ok. 0 passed; 0 failed\n";
+        // libtest's JSON (`-Z unstable-options --format json`), as the pinned nightly writes
+        // it; a line that is no event in between.
+        let output = r#"{ "type": "suite", "event": "started", "test_count": 2 }
+{ "type": "test", "event": "started", "name": "a" }
+{ "type": "test", "name": "a", "event": "ok" }
+{ "type": "test", "event": "started", "name": "b" }
+{ "type": "test", "name": "b", "event": "failed", "stdout": "thread 'b' panicked\n" }
+{ "type": "suite", "event": "failed", "passed": 1, "failed": 1, "ignored": 0, "measured": 0, "filtered_out": 0, "exec_time": 0.01 }
+not an event
+{ "type": "suite", "event": "started", "test_count": 1 }
+{ "type": "test", "name": "c", "event": "ignored" }
+{ "type": "suite", "event": "ok", "passed": 0, "failed": 0, "ignored": 1, "measured": 0, "filtered_out": 0, "exec_time": 0.0 }
+{ "type": "suite", "event": "started", "test_count": 4 }
+{ "type": "test", "event": "started", "name": "d" }
+{ "type": "test", "name": "d", "event": "ok" }
+{ "type": "suite", "event": "started", "test_count": 0 }
+{ "type": "suite", "event": "ok", "passed": 0, "failed": 0, "ignored": 0, "measured": 0, "filtered_out": 0, "exec_time": 0.0 }"#;
         let counts = counts(output);
         // The third binary announced 4 tests and stopped after one: 3 did not run; the ignored
         // one did not run either.
         assert_eq!((counts.passed, counts.failed, counts.skipped), (2, 1, 4));
+    }
+
+    #[test]
+    fn events_are_said_in_libtests_words() {
+        let mut counts = TestCounts::default();
+        assert_eq!(
+            counts
+                .event(r#"{ "type": "test", "name": "x::y", "event": "ok" }"#)
+                .as_deref(),
+            Some("test x::y ... ok\n")
+        );
+        assert_eq!(counts.event("running 3 tests"), None);
     }
 }
