@@ -33,10 +33,6 @@ pub fn kill(pid: u32, signal: i32) -> Result<()> {
 /// ```compile_fail
 /// let _ = sys::process::CStrings::<0>::new();
 /// ```
-///
-/// ```
-/// let _ = sys::process::CStrings::<1>::new();
-/// ```
 pub struct CStrings<'a, const N: usize> {
     pointers: [*const c_char; N],
     len: usize,

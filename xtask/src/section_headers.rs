@@ -4,6 +4,8 @@
 //! nobody. The unstripped copy keeps the sections for size work.
 
 use crate::cmd::{Result, fail};
+use object::Endianness;
+use object::read::elf::{FileHeader, ProgramHeader};
 use std::fs;
 use std::path::Path;
 
@@ -17,80 +19,53 @@ pub fn drop_section_headers(path: &Path) -> Result {
     }
 }
 
-/// Where each ELF header field sits, by class.
-struct Layout {
-    phoff: (usize, usize),
-    shoff: (usize, usize),
-    ehsize: usize,
-    phentsize: usize,
-    phnum: usize,
-    shnum: usize,
-    shstrndx: usize,
-    /// Offset and size of `p_offset` and `p_filesz` in a program header.
-    p_offset: (usize, usize),
-    p_filesz: (usize, usize),
+/// The file `bytes` without section headers (pure, so that it is tested on made-up files).
+/// The ELF header and the program headers are read with `object`, as size-report reads them.
+pub fn trimmed(bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    use object::elf::{FileHeader32, FileHeader64};
+    use std::mem::offset_of;
+    type Elf32 = FileHeader32<Endianness>;
+    type Elf64 = FileHeader64<Endianness>;
+    match object::FileKind::parse(bytes) {
+        Ok(object::FileKind::Elf32) => trim::<Elf32>(
+            bytes,
+            [
+                (offset_of!(Elf32, e_shoff), 4),
+                (offset_of!(Elf32, e_shnum), 2),
+                (offset_of!(Elf32, e_shstrndx), 2),
+            ],
+        ),
+        Ok(object::FileKind::Elf64) => trim::<Elf64>(
+            bytes,
+            [
+                (offset_of!(Elf64, e_shoff), 8),
+                (offset_of!(Elf64, e_shnum), 2),
+                (offset_of!(Elf64, e_shstrndx), 2),
+            ],
+        ),
+        _ => Err("not a 32- or 64-bit ELF file".into()),
+    }
 }
 
-const ELF32: Layout = Layout {
-    phoff: (28, 4),
-    shoff: (32, 4),
-    ehsize: 40,
-    phentsize: 42,
-    phnum: 44,
-    shnum: 48,
-    shstrndx: 50,
-    p_offset: (4, 4),
-    p_filesz: (16, 4),
-};
-
-const ELF64: Layout = Layout {
-    phoff: (32, 8),
-    shoff: (40, 8),
-    ehsize: 52,
-    phentsize: 54,
-    phnum: 56,
-    shnum: 60,
-    shstrndx: 62,
-    p_offset: (8, 8),
-    p_filesz: (32, 8),
-};
-
-/// The file `bytes` without section headers (pure, so that it is tested on made-up files).
-pub fn trimmed(bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
-    if bytes.len() < 52 || &bytes[..4] != b"\x7fELF" {
-        return Err("not an ELF file".into());
-    }
-    let layout = match bytes[4] {
-        1 => &ELF32,
-        2 if bytes.len() >= 64 => &ELF64,
-        _ => return Err("not a 32- or 64-bit ELF file".into()),
-    };
-    let big_endian = match bytes[5] {
-        1 => false,
-        2 => true,
-        _ => return Err("unknown byte order".into()),
-    };
-    let read = |at: usize, size: usize| -> std::result::Result<u64, String> {
-        let field = bytes
-            .get(at..at + size)
-            .ok_or_else(|| format!("truncated at byte {at}"))?;
-        Ok(field.iter().enumerate().fold(0u64, |value, (i, &b)| {
-            let shift = 8 * if big_endian { size - 1 - i } else { i };
-            value | u64::from(b) << shift
-        }))
-    };
-    let phoff = read(layout.phoff.0, layout.phoff.1)?;
-    let phentsize = read(layout.phentsize, 2)?;
-    let phnum = read(layout.phnum, 2)?;
-    if phnum == 0 {
+/// `trimmed` for one ELF class; `section_fields` are where the header's section header
+/// offset, count and name index sit, and their sizes.
+fn trim<H: FileHeader<Endian = Endianness>>(
+    bytes: &[u8],
+    section_fields: [(usize, usize); 3],
+) -> std::result::Result<Vec<u8>, String> {
+    let header = H::parse(bytes).map_err(|e| e.to_string())?;
+    let e = header.endian().map_err(|e| e.to_string())?;
+    let segments = header
+        .program_headers(e, bytes)
+        .map_err(|e| e.to_string())?;
+    if segments.is_empty() {
         return Err("no program headers: nothing would load it".into());
     }
-    let mut end = read(layout.ehsize, 2)?.max(phoff + phentsize * phnum);
-    for index in 0..phnum {
-        let header = usize::try_from(phoff + index * phentsize).map_err(|e| e.to_string())?;
-        let offset = read(header + layout.p_offset.0, layout.p_offset.1)?;
-        let filesz = read(header + layout.p_filesz.0, layout.p_filesz.1)?;
-        end = end.max(offset + filesz);
+    let program_headers_end =
+        header.e_phoff(e).into() + u64::from(header.e_phentsize(e)) * segments.len() as u64;
+    let mut end = u64::from(header.e_ehsize(e)).max(program_headers_end);
+    for segment in segments {
+        end = end.max(segment.p_offset(e).into() + segment.p_filesz(e).into());
     }
     let end = usize::try_from(end).map_err(|e| e.to_string())?;
     if end > bytes.len() {
@@ -100,7 +75,7 @@ pub fn trimmed(bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
         ));
     }
     let mut out = bytes[..end].to_vec();
-    for (at, size) in [layout.shoff, (layout.shnum, 2), (layout.shstrndx, 2)] {
+    for (at, size) in section_fields {
         out[at..at + size].fill(0);
     }
     Ok(out)
@@ -114,7 +89,7 @@ mod tests {
     /// 84..100, then 28 bytes of "section headers".
     fn elf32_big_endian() -> Vec<u8> {
         let mut file = vec![0u8; 128];
-        file[..6].copy_from_slice(b"\x7fELF\x01\x02");
+        file[..7].copy_from_slice(b"\x7fELF\x01\x02\x01");
         file[28..32].copy_from_slice(&52u32.to_be_bytes()); // e_phoff
         file[32..36].copy_from_slice(&100u32.to_be_bytes()); // e_shoff
         file[40..42].copy_from_slice(&52u16.to_be_bytes()); // e_ehsize
@@ -139,7 +114,7 @@ mod tests {
     #[test]
     fn a_64_bit_little_endian_file() {
         let mut file = vec![0u8; 200];
-        file[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        file[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
         file[32..40].copy_from_slice(&64u64.to_le_bytes()); // e_phoff
         file[40..48].copy_from_slice(&180u64.to_le_bytes()); // e_shoff
         file[52..54].copy_from_slice(&64u16.to_le_bytes());
