@@ -548,21 +548,7 @@ fn refused(node: &Root) -> Result {
 /// own files in the root.
 fn run_kept_post_install_scripts(node: &Root, openwrt: &Path, scripts: &Path) -> Result {
     let root = &node.root;
-    run_quiet(
-        Command::new("cp")
-            .arg("-a")
-            .arg(format!("{}/.", openwrt.display()))
-            .arg(root),
-    )?;
-    fs::create_dir_all(root.join("etc/rc.d"))?;
-    fs::create_dir_all(root.join("usr/share/libubox"))?;
-    fs::copy(
-        node.programs.prefix().join("share/libubox/jshn.sh"),
-        root.join("usr/share/libubox/jshn.sh"),
-    )?;
-    fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/ash\n")?;
-    fs::write(root.join("etc/group"), "root:x:0:\n")?;
-    fs::write(root.join("etc/shadow"), "root:::0:99999:7:::\n")?;
+    super::feed::image_root(root, openwrt, node.programs)?;
     let _ = fs::remove_dir_all(scripts);
     fs::create_dir_all(scripts)?;
     run_quiet(
@@ -580,22 +566,7 @@ fn run_kept_post_install_scripts(node: &Root, openwrt: &Path, scripts: &Path) ->
     if post_install.len() != 3 {
         return fail(format!("post-install scripts kept: {post_install:?}"));
     }
-    for script in &post_install {
-        let out = capture(
-            Command::new("bash")
-                .arg(script)
-                .env("IPKG_INSTROOT", root)
-                .current_dir(root),
-        )?;
-        if !out.status.success() {
-            return fail(format!(
-                "{} ({}): {}",
-                script.display(),
-                out.status,
-                both(&out)
-            ));
-        }
-    }
+    super::feed::run_as_image_build(root, &post_install)?;
     super::feed::users_and_init_script(root)
 }
 

@@ -330,34 +330,7 @@ pub fn check(
 /// functions.sh, rc.common and procd.sh in the root).
 fn image_build(node: &Node, openwrt: &Path) -> Result {
     let root = &node.root;
-    run_quiet(
-        Command::new("cp")
-            .arg("-a")
-            .arg(format!("{}/.", openwrt.display()))
-            .arg(root),
-    )?;
-    fs::create_dir_all(root.join("etc/rc.d"))?;
-    fs::create_dir_all(root.join("usr/share/libubox"))?;
-    fs::copy(
-        node.programs.prefix().join("share/libubox/jshn.sh"),
-        root.join("usr/share/libubox/jshn.sh"),
-    )?;
-    // base-files' own users.
-    fs::write(
-        root.join("etc/passwd"),
-        "root:x:0:0:root:/root:/bin/ash
-",
-    )?;
-    fs::write(
-        root.join("etc/group"),
-        "root:x:0:
-",
-    )?;
-    fs::write(
-        root.join("etc/shadow"),
-        "root:::0:99999:7:::
-",
-    )?;
+    image_root(root, openwrt, node.programs)?;
     node.opkg_ok(&["update"], "Signature check passed.")?;
     node.opkg_ok(
         &["install", "gluon-wan-dns54", "gluon-wan-viawan"],
@@ -372,7 +345,35 @@ fn image_build(node: &Node, openwrt: &Path) -> Result {
     if scripts.len() != 2 {
         return fail(format!("postinst scripts: {scripts:?}"));
     }
-    for script in &scripts {
+    run_as_image_build(root, &scripts)?;
+    users_and_init_script(root)
+}
+
+/// An image's root as the maintainer scripts need it: OpenWrt's own files (`openwrt`),
+/// `/etc/rc.d`, libubox's `jshn.sh`, and base-files' own users.
+pub(super) fn image_root(root: &Path, openwrt: &Path, programs: &Programs) -> Result {
+    run_quiet(
+        Command::new("cp")
+            .arg("-a")
+            .arg(format!("{}/.", openwrt.display()))
+            .arg(root),
+    )?;
+    fs::create_dir_all(root.join("etc/rc.d"))?;
+    fs::create_dir_all(root.join("usr/share/libubox"))?;
+    fs::copy(
+        programs.prefix().join("share/libubox/jshn.sh"),
+        root.join("usr/share/libubox/jshn.sh"),
+    )?;
+    fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/ash\n")?;
+    fs::write(root.join("etc/group"), "root:x:0:\n")?;
+    fs::write(root.join("etc/shadow"), "root:::0:99999:7:::\n")?;
+    Ok(())
+}
+
+/// Runs each of `scripts` with bash and `IPKG_INSTROOT` naming `root`, as an image build runs
+/// a package's postinst; each must exit 0.
+pub(super) fn run_as_image_build(root: &Path, scripts: &[PathBuf]) -> Result {
+    for script in scripts {
         let out = capture(
             Command::new("bash")
                 .arg(script)
@@ -389,7 +390,7 @@ fn image_build(node: &Node, openwrt: &Path) -> Result {
             ));
         }
     }
-    users_and_init_script(root)
+    Ok(())
 }
 
 /// What the maintainer scripts leave in `root`: `gluon-wan-dns54`'s user and group,
