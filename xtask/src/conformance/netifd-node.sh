@@ -97,13 +97,14 @@ done
 # the WAN interfaces (`ubus call network.interface.X status`, read with jsonfilter).
 resolv=/var/gluon/wan-dnsmasq/resolv.conf
 wan_servers() { [ "$(cat "$resolv")" = "$(printf 'nameserver 192.0.2.53\nnameserver fe80::53%%br-wan')" ]; }
-check "the resolv file holds the WAN's inactive servers, wan's then wan6's, link-local with its device" wan_servers
+# The hook runs on netifd's events, a moment after them: wait for it.
+check "the resolv file holds the WAN's inactive servers, wan's then wan6's, link-local with its device" within_5s wan_servers
 uci set gluon-wan-dnsmasq.@static[0].server=192.0.2.99 && uci commit gluon-wan-dnsmasq
 ubus call network.interface.wan down
 ubus call network.interface.wan up
 wait_up wan
 static_server() { [ "$(cat "$resolv")" = 'nameserver 192.0.2.99' ]; }
-check "a static server of gluon-wan-dnsmasq replaces the WAN's" static_server
+check "a static server of gluon-wan-dnsmasq replaces the WAN's" within_5s static_server
 
 kill "$sender"
 none_to_mesh() {
