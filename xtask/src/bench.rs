@@ -1,9 +1,9 @@
 //! `cargo xtask bench …`: performance measured side by side with the peer, in one run,
 //! reported as ratios.
 
+use crate::build::targets::{PRELOAD_FILE, TARGETS, Target};
+use crate::build::{build_target, dist_dir};
 use crate::cmd::{Result, capture, fail, root, run_quiet};
-use crate::dist::{build_target, dist_dir};
-use crate::targets::{PRELOAD_FILE, TARGETS, Target};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

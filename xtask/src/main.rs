@@ -1,20 +1,11 @@
 //! `cargo xtask`: the project's build, test, size and bench orchestration.
 
-mod archive;
+// The modules read like `cargo xtask help`: what each task does, and what it needs.
 mod bench;
-mod cache;
+mod build;
 mod cmd;
-mod conformance;
-mod cross;
-mod dist;
-mod fresh_check;
 mod package;
-mod playbook;
-mod real_kernel;
-mod section_headers;
 mod setup;
-mod tally;
-mod targets;
 mod test;
 
 use std::process::ExitCode;
@@ -58,7 +49,7 @@ Tasks:
           and writes the table into docs/size-playbook.md
   conformance [--mirror DIR]
           the OpenWrt side against the real OpenWrt programs and files, built from their
-          upstream sources at the commits of xtask/src/conformance/upstream.rs, fetched from
+          upstream sources at the commits of xtask/src/test/conformance/upstream.rs, fetched from
           GitHub or from DIR (bare clones named OWNER+NAME/repo); not part of CI
   fresh-check
           builds a minimal Debian 12 root, runs `cargo xtask dist` and `cargo xtask test`
@@ -94,8 +85,8 @@ fn main() -> ExitCode {
         return usage_error(message);
     }
     let result = match task {
-        Some("dist") => dist::dist(),
-        Some("size") => match dist::size(rest) {
+        Some("dist") => build::dist(),
+        Some("size") => match build::size(rest) {
             Ok(status) => return ExitCode::from(status),
             Err(failure) => Err(failure),
         },
@@ -111,16 +102,16 @@ fn main() -> ExitCode {
                 return usage_error("bench what? `cargo xtask bench packetmark|routes|dns`".into());
             }
         },
-        Some("playbook") => playbook::playbook(),
+        Some("playbook") => build::playbook::playbook(),
         Some("fuzz") => match fuzz_options(rest) {
             Ok((target, seconds)) => test::fuzz(target, seconds),
             Err(message) => return usage_error(message),
         },
         Some("conformance") => match one_option(rest, "--mirror", "a directory of bare clones") {
-            Ok(mirror) => conformance::conformance(mirror.map(std::path::Path::new)),
+            Ok(mirror) => test::conformance::conformance(mirror.map(std::path::Path::new)),
             Err(message) => return usage_error(message),
         },
-        Some("fresh-check") => fresh_check::fresh_check(),
+        Some("fresh-check") => test::fresh_check::fresh_check(),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

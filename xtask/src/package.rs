@@ -5,10 +5,11 @@
 //! the `Packages` index as `scripts/ipkg-make-index.sh` writes it, gzipped, and signed with a
 //! usign-compatible key when one is given (`signify-openbsd` makes and checks them).
 
-use crate::archive;
+pub mod archive;
+
+use crate::build::dist_dir;
+use crate::build::targets::TARGETS;
 use crate::cmd::{Result, capture, root, run};
-use crate::dist::dist_dir;
-use crate::targets::TARGETS;
 use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -217,7 +218,7 @@ pub fn package(key: Option<&str>) -> Result {
         }
         None => None,
     };
-    crate::dist::dist()?;
+    crate::build::dist()?;
     build_packages(key.as_deref())
 }
 

@@ -1,6 +1,8 @@
 //! What the build and the tests need from the machine, installed when missing (as root) or
 //! named with the exact command to run.
 
+pub mod cache;
+
 use crate::cmd::{Result, capture, fail, is_root, root, run, run_quiet};
 use lists::tools::{Need, TOOLS, is_present};
 use std::fs;
@@ -355,7 +357,17 @@ mod tests {
 
     /// Programs that are not Debian packages of the project's to install: the toolchain
     /// (rustup's, the premise), apt itself, and what a build runs from the tree.
-    const NOT_PACKAGED: &[&str] = &["cargo", "rustc", "rustup", "apt-get", "./configure"];
+    const NOT_PACKAGED: &[&str] = &[
+        "cargo",
+        "rustc",
+        "rustup",
+        "apt-get",
+        "./configure",
+        // OpenWrt's, which conformance builds from their pinned sources.
+        "opkg-cl",
+        "usign",
+        "apk",
+    ];
 
     /// Every program the sources start by name (`Command::new("…")`, `.command("…")`,
     /// `run_ok(&["…"`, `tool("…"`, `require("…")`) must be in the tool list, so that setup
@@ -370,11 +382,19 @@ mod tests {
             "(tool(\"",
             "require(\"",
         ];
+        // Every Rust file under these directories, at any depth.
         let mut files = Vec::new();
-        for dir in ["tests", "tests/tests", "xtask/src", "size-report/src"] {
-            for entry in fs::read_dir(root().join(dir)).unwrap().flatten() {
-                if entry.path().extension().is_some_and(|e| e == "rs") {
-                    files.push(entry.path());
+        let mut dirs: Vec<_> = ["tests", "xtask/src", "size-report/src", "lists/src"]
+            .iter()
+            .map(|dir| root().join(dir))
+            .collect();
+        while let Some(dir) = dirs.pop() {
+            for entry in fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() && !path.ends_with("fixtures") {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
                 }
             }
         }

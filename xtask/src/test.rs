@@ -1,12 +1,16 @@
 //! `cargo xtask test`: every check and test, ending in one `N passed, N failed, N skipped`
 //! line and the time each step took.
 
+pub mod conformance;
+pub mod fresh_check;
+pub mod real_kernel;
+pub mod tally;
+
+use crate::build::targets::{BUILD_STD, Kind, PROGRAMS, TARGETS, Target};
+use crate::build::{build_size_report, build_target, size_report};
 use crate::cmd::{Failure, Result, cargo, fail, root};
-use crate::dist::{build_size_report, build_target, size_report};
-use crate::real_kernel;
 use crate::setup;
-use crate::tally::Tally;
-use crate::targets::{BUILD_STD, Kind, PROGRAMS, TARGETS, Target};
+use crate::test::tally::Tally;
 use std::process::Command;
 
 /// Crates whose tests also run on every family under qemu: the syscall layer and the pure
@@ -78,7 +82,7 @@ pub fn test() -> Result {
         sysroots_ok &= tally.check(
             &format!("musl for {} from Debian's source", target.triple),
             || {
-                sysroot = Some(crate::cross::musl_sysroot(target, c)?);
+                sysroot = Some(crate::build::cross::musl_sysroot(target, c)?);
                 Ok(())
             },
         );
@@ -91,7 +95,7 @@ pub fn test() -> Result {
             continue;
         };
         sysroots.push((target.triple, sysroot.clone()));
-        match crate::cross::binfmt_for(qemu.program) {
+        match crate::build::cross::binfmt_for(qemu.program) {
             Ok(_binfmt) => tally.cargo_test(&step, &mut qemu_test(target, &sysroot)),
             Err(Failure(why)) => {
                 tally.check(&step, || fail(why));
@@ -187,7 +191,7 @@ pub fn real_kernel_only(only: Option<&str>) -> Result {
         if let Some(c) = &target.c {
             let mut sysroot = None;
             tally.check(&format!("musl for {}", target.triple), || {
-                sysroot = Some(crate::cross::musl_sysroot(target, c)?);
+                sysroot = Some(crate::build::cross::musl_sysroot(target, c)?);
                 Ok(())
             });
             if let Some(sysroot) = sysroot {
@@ -272,7 +276,7 @@ fn clippy_cross(target: &Target) -> Result {
             Kind::SharedObject.encoded_rustflags(target),
         );
     let features: Vec<String> = PROGRAMS.iter().map(|p| format!("{p}/rt")).collect();
-    cmd.args(["-p", "sys", "-p", crate::targets::PRELOAD_CRATE]);
+    cmd.args(["-p", "sys", "-p", crate::build::targets::PRELOAD_CRATE]);
     for program in PROGRAMS {
         cmd.args(["-p", program]);
     }
@@ -312,7 +316,7 @@ fn qemu_test(target: &Target, sysroot: &std::path::Path) -> Command {
     for object in ["crt1.o", "crti.o", "libc.a", "crtn.o"] {
         flags.extend(["-C".into(), format!("link-arg={lib}/{object}")]);
     }
-    flags.extend(crate::targets::target_flags(target));
+    flags.extend(crate::build::targets::target_flags(target));
     let variable = target.triple.to_uppercase().replace('-', "_");
     let mut cmd = cargo();
     cmd.args([

@@ -195,7 +195,7 @@ pub fn tree_of(
     origin: &Origin,
     cache: &Path,
 ) -> Result<PathBuf> {
-    let key = crate::cache::key(&[upstream.commit.as_bytes(), paths.join("\n").as_bytes()]);
+    let key = crate::setup::cache::key(&[upstream.commit.as_bytes(), paths.join("\n").as_bytes()]);
     let tree = cache.join("src").join(format!("{}-{key}", upstream.name));
     if tree.join(".fetched").is_file() {
         return Ok(tree);

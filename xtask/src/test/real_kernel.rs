@@ -14,8 +14,8 @@
 mod cpio;
 mod parts;
 
+use crate::build::targets::{Machine, PRELOAD_FILE, PROGRAMS, Target};
 use crate::cmd::{Result, fail, root, run_quiet};
-use crate::targets::{Machine, PRELOAD_FILE, PROGRAMS, Target};
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -68,7 +68,7 @@ impl Report {
 
 /// The directory of cached kernels, busybox builds and Debian packages.
 pub fn cache_dir() -> PathBuf {
-    crate::cache::dir("real-kernel")
+    crate::setup::cache::dir("real-kernel")
 }
 
 /// Builds the tree for `target`, boots it (or runs it natively) and reads the driver's report.
@@ -182,7 +182,7 @@ impl CCompiler {
         let Some(loader_name) = loader_name else {
             return fail(format!("no ld-musl-*.so.1 in {}", lib.display()));
         };
-        let runtime = crate::cross::runtime_library(target, c, work)?;
+        let runtime = crate::build::cross::runtime_library(target, c, work)?;
         let specs = work.join("guest.specs");
         fs::write(&specs, guest_specs(&lib, &runtime, &loader_name))?;
         let mut flags = vec![format!("-specs={}", specs.display())];

@@ -1,8 +1,15 @@
 //! `cargo xtask dist`: the router files, shipped and unstripped, for every target.
 
+pub mod cross;
+pub mod playbook;
+pub mod section_headers;
+pub mod targets;
+
+use crate::build::targets::{
+    BUILD_STD, Kind, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, TARGETS, Target,
+};
 use crate::cmd::{Result, cargo, display, echo_and_collect_warnings, fail, root, run};
 use crate::setup;
-use crate::targets::{BUILD_STD, Kind, PRELOAD_CRATE, PRELOAD_FILE, PROGRAMS, TARGETS, Target};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -155,7 +162,7 @@ fn install(built: &Path, name: &str, dir: &Path) -> Result {
     fs::copy(built, &unstripped)?;
     let shipped = dir.join(name);
     strip(&unstripped, &shipped, &[])?;
-    crate::section_headers::drop_section_headers(&shipped)
+    crate::build::section_headers::drop_section_headers(&shipped)
 }
 
 /// Writes the shipped form of `unstripped` to `shipped`: no symbols, none of the sections that

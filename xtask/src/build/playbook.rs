@@ -4,9 +4,9 @@
 //! It prints the table and writes it into docs/size-playbook.md, so the numbers there are
 //! always one run's.
 
+use crate::build::targets::{Kind, PRELOAD_CRATE, PRELOAD_FILE};
+use crate::build::{build_command, run_build, strip};
 use crate::cmd::{Result, fail, root};
-use crate::dist::{build_command, run_build, strip};
-use crate::targets::{Kind, PRELOAD_CRATE, PRELOAD_FILE};
 use object::{Object, ObjectSection, SectionFlags};
 use std::fs;
 use std::path::Path;
@@ -222,7 +222,7 @@ fn figure(value: Option<u64>) -> String {
 
 /// Builds one variant into its own target directory and measures the file as shipped.
 fn measure(kind: Kind, crate_name: &str, file: &str, variant: &Variant) -> Result<Measured> {
-    let target = crate::targets::TARGETS
+    let target = crate::build::targets::TARGETS
         .iter()
         .find(|t| t.triple == TRIPLE)
         .expect("the playbook's target is a router target");

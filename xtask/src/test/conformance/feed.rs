@@ -5,7 +5,7 @@
 
 use super::build::Programs;
 use crate::cmd::{Result, capture, fail, run_quiet};
-use crate::tally::Tally;
+use crate::test::tally::Tally;
 use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -317,7 +317,7 @@ pub fn check(
         fs::write(changed.join("Packages"), &index)?;
         fs::write(
             changed.join("Packages.gz"),
-            crate::archive::gzip(index.as_bytes())?,
+            crate::package::archive::gzip(index.as_bytes())?,
         )?;
         let node = Node::new(work, "changed", arch, &changed, key, &base, programs)?;
         refused(&node)

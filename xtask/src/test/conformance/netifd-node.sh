@@ -11,7 +11,7 @@
 set -u
 export LD_LIBRARY_PATH="$PREFIX/lib"
 
-# shellcheck source=xtask/src/conformance/scenario-lib.sh
+# shellcheck source=xtask/src/test/conformance/scenario-lib.sh
 . "$WORK/scenario-lib.sh"
 rules() { ip -4 rule; ip -6 rule; }
 # A rule netifd did not make: pref 100, table 100, in both families.

@@ -171,7 +171,7 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
     for name in ["firewall4", "apk-tools"] {
         inputs.push(upstream(name).commit.as_bytes());
     }
-    let key = crate::cache::key(&inputs);
+    let key = crate::setup::cache::key(&inputs);
     let dir = cache.join(format!("build-{key}"));
     let prefix = dir.join("prefix");
     if dir.join(".built").is_file() {
@@ -250,7 +250,7 @@ pub fn programs(origin: &Origin, cache: &Path) -> Result<Programs> {
     )?;
     let _ = fs::remove_dir_all(dir.join("build"));
     fs::write(dir.join(".built"), key)?;
-    crate::cache::prune(cache, "build-", &dir);
+    crate::setup::cache::prune(cache, "build-", &dir);
     Ok(Programs { prefix })
 }
 

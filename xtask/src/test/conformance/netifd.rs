@@ -8,7 +8,7 @@
 use super::build::Programs;
 use super::scenario::{self, Checks, executable};
 use crate::cmd::{Result, fail, root, run_quiet};
-use crate::tally::Tally;
+use crate::test::tally::Tally;
 use std::fs;
 use std::path::Path;
 use std::process::Command;

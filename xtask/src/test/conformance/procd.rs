@@ -7,7 +7,7 @@
 use super::build::Programs;
 use super::scenario::{self, executable};
 use crate::cmd::{Result, run_quiet};
-use crate::tally::Tally;
+use crate::test::tally::Tally;
 use std::fs;
 use std::path::Path;
 use std::process::Command;

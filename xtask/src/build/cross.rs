@@ -2,9 +2,9 @@
 //! toolchain, a musl built with it for the family's weakest CPU, and binfmt_misc entries that
 //! send the test processes through the family's qemu.
 
+use crate::build::targets::{CrossC, Target};
 use crate::cmd::{Result, fail, is_root, root, run_quiet};
 use crate::setup::apt_install;
-use crate::targets::{CrossC, Target};
 use lists::tools::is_present;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -226,7 +226,7 @@ pub fn musl_sysroot(target: &Target, c: &CrossC) -> Result<PathBuf> {
 /// the archives, in link order. Static C programs link them in place of libgcc too.
 pub fn runtime_library(target: &Target, c: &CrossC, build: &Path) -> Result<Vec<PathBuf>> {
     let deps = root()
-        .join(crate::targets::Kind::SharedObject.target_dir())
+        .join(crate::build::targets::Kind::SharedObject.target_dir())
         .join(target.triple)
         .join("ship/deps");
     let newest = fs::read_dir(&deps)

@@ -14,9 +14,9 @@ mod procd;
 mod scenario;
 mod upstream;
 
+use crate::build::targets::TARGETS;
 use crate::cmd::{Result, fail, root};
-use crate::tally::Tally;
-use crate::targets::TARGETS;
+use crate::test::tally::Tally;
 use std::fs;
 use std::path::Path;
 use upstream::Origin;
@@ -29,7 +29,7 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
         Some(dir) => Origin::Mirror(dir),
         None => Origin::Public,
     };
-    let cache = crate::cache::dir("conformance");
+    let cache = crate::setup::cache::dir("conformance");
     let work = root().join("target/conformance");
     let _ = fs::remove_dir_all(&work);
     fs::create_dir_all(&work)?;
@@ -60,7 +60,7 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
     let feeds_built = tally.check(
         "the feed of every architecture, signed with a key made for the run",
         || {
-            crate::dist::dist()?;
+            crate::build::dist()?;
             crate::package::packages_with_a_run_key(&keys)?;
             crate::package::make_key(&foreign, "key", "not the feed's key")
         },
@@ -129,7 +129,7 @@ const FIREWALL: &str =
 
 /// The pinned upstreams, for the README's record, then the count.
 fn finish(tally: Tally) -> Result {
-    println!("upstream sources (xtask/src/conformance/upstream.rs):");
+    println!("upstream sources (xtask/src/test/conformance/upstream.rs):");
     for u in upstream::UPSTREAMS {
         println!(
             "  {:<13} {:<21} {} {}  {}",
@@ -140,7 +140,7 @@ fn finish(tally: Tally) -> Result {
             u.pin
         );
     }
-    println!("OpenWrt's files (xtask/src/conformance/upstream.rs):");
+    println!("OpenWrt's files (xtask/src/test/conformance/upstream.rs):");
     for f in upstream::OPENWRT_FILES {
         println!(
             "  {:<48} {} blob {}",

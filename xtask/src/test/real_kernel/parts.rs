@@ -6,9 +6,9 @@
 //! name that changes with its inputs, so a warm run builds and downloads nothing.
 
 use super::cache_dir;
+use crate::build::targets::{Kernel, Machine, Target};
 use crate::cmd::{Result, capture, fail, root, run_quiet};
 use crate::setup::{apt_install, machine_sources};
-use crate::targets::{Kernel, Machine, Target};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -243,7 +243,7 @@ fn built_kernel(target: &Target, arch: &str, fragment: &str, image: &str) -> Res
             target.triple
         ));
     };
-    crate::cross::cross_c(c)?;
+    crate::build::cross::cross_c(c)?;
     let tarball = PathBuf::from(format!("/usr/src/{LINUX_SOURCE}.tar.xz"));
     if !tarball.is_file() {
         apt_install(&[LINUX_SOURCE])?;
@@ -253,7 +253,7 @@ fn built_kernel(target: &Target, arch: &str, fragment: &str, image: &str) -> Res
     allconfig.extend(fs::read(configs.join(fragment))?);
     let gcc = format!("{}-gcc", c.prefix);
     let gcc_version = capture(Command::new(&gcc).arg("--version"))?.stdout;
-    let name = crate::cache::key(&[
+    let name = crate::setup::cache::key(&[
         RECIPE.as_bytes(),
         arch.as_bytes(),
         &allconfig,
@@ -296,7 +296,7 @@ fn built_kernel(target: &Target, arch: &str, fragment: &str, image: &str) -> Res
     fs::copy(build.join(image), cached.join(image))?;
     fs::copy(build.join(".config"), cached.join("config"))?;
     let _ = fs::remove_dir_all(&build);
-    crate::cache::prune(&cache_dir(), &format!("linux-{arch}-"), &cached);
+    crate::setup::cache::prune(&cache_dir(), &format!("linux-{arch}-"), &cached);
     Ok(cached.join(image))
 }
 
@@ -316,7 +316,7 @@ fn built_busybox(target: &Target, cc: &str, work: &Path) -> Result<PathBuf> {
     // same build): the compiler, the family's flags, the musl and runtime the toolchain makes.
     let gcc_version = capture(Command::new(format!("{}-gcc", c.prefix)).arg("--version"))?.stdout;
     let toolchain = fs::read(root().join("rust-toolchain.toml"))?;
-    let name = crate::cache::key(&[
+    let name = crate::setup::cache::key(&[
         RECIPE.as_bytes(),
         target.triple.as_bytes(),
         applets.as_bytes(),
@@ -388,7 +388,7 @@ fn built_busybox(target: &Target, cc: &str, work: &Path) -> Result<PathBuf> {
     fs::copy(build.join("busybox"), cached.join("busybox"))?;
     fs::copy(&config_path, cached.join("config"))?;
     let _ = fs::remove_dir_all(&build);
-    crate::cache::prune(
+    crate::setup::cache::prune(
         &cache_dir(),
         &format!("busybox-{}-", target.triple),
         &cached,

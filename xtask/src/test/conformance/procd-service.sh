@@ -11,7 +11,7 @@
 # over /etc and /usr: opkg's configuration, its status, the trusted key) and openwrt/
 # (OpenWrt's files at their places on a node).
 set -u
-# shellcheck source=xtask/src/conformance/scenario-lib.sh
+# shellcheck source=xtask/src/test/conformance/scenario-lib.sh
 . "$WORK/scenario-lib.sh"
 export LD_LIBRARY_PATH="$PREFIX/lib"
 export PATH="$PREFIX/bin:$PREFIX/sbin:/usr/sbin:/usr/bin:/sbin:/bin"

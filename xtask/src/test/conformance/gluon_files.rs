@@ -4,7 +4,7 @@
 
 use super::upstream::{Origin, tree_of, upstream};
 use crate::cmd::{fail, root};
-use crate::tally::Tally;
+use crate::test::tally::Tally;
 use std::fs;
 use std::path::Path;
 

@@ -3,7 +3,7 @@
 //! `CHECK ok|FAILED NAME: DETAIL` line per check, counted here like the other checks.
 
 use crate::cmd::{Result, capture, fail};
-use crate::tally::Tally;
+use crate::test::tally::Tally;
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -83,7 +83,7 @@ mod tests {
     /// them.
     #[test]
     fn shellcheck_finds_nothing_in_conformance_scripts() {
-        let dir = crate::cmd::root().join("xtask/src/conformance");
+        let dir = crate::cmd::root().join("xtask/src/test/conformance");
         let mut scripts: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())

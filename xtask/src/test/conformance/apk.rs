@@ -10,7 +10,7 @@
 
 use super::build::Programs;
 use crate::cmd::{Result, capture, fail, root, run_quiet};
-use crate::tally::Tally;
+use crate::test::tally::Tally;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

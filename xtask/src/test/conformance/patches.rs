@@ -5,7 +5,7 @@
 
 use super::upstream::{Origin, tree, tree_of, upstream};
 use crate::cmd::{Result, capture, fail, root};
-use crate::tally::Tally;
+use crate::test::tally::Tally;
 use std::fs;
 use std::path::Path;
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! `conformance` report through it.
 
 use crate::cmd::{Failure, Result, display, echo_and_collect_warnings};
-use crate::real_kernel;
+use crate::test::real_kernel;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
