@@ -559,6 +559,38 @@ impl OpenWrtRoot {
     }
 }
 
+/// The start of the `OUTPUT` chain firewall3 writes for a node with a WAN zone on `br-wan`
+/// and a mesh zone on `mesh`, both accepting output (IPv4 and IPv6 alike), without its
+/// comments and custom-rule chains: what an include's rules come after (a stand-in of
+/// firewall3's own rules; `cargo xtask conformance` runs the real firewall3).
+pub fn firewall3_own_rules(mesh: &str) -> String {
+    format!(
+        "*filter
+:zone_wan_output - [0:0]
+:zone_mesh_output - [0:0]
+-A OUTPUT -o lo -j ACCEPT
+-A OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A OUTPUT -o br-wan -j zone_wan_output
+-A OUTPUT -o {mesh} -j zone_mesh_output
+-A zone_wan_output -o br-wan -j ACCEPT
+-A zone_mesh_output -o {mesh} -j ACCEPT
+COMMIT
+"
+    )
+}
+
+/// The packets the DROP rule of an `iptables -L CHAIN -v -n -x` listing has counted.
+pub fn iptables_dropped(listing: &str) -> u64 {
+    let drop = listing
+        .lines()
+        .find(|l| l.contains("DROP"))
+        .unwrap_or_else(|| panic!("no DROP rule in: {listing}"));
+    drop.split_whitespace()
+        .next()
+        .and_then(|packets| packets.parse().ok())
+        .unwrap_or_else(|| panic!("no packet count in: {drop}"))
+}
+
 /// The command that lists the shipped nftables table's fail-closed chain.
 pub const LIST_FAIL_CLOSED_CHAIN: [&str; 6] = [
     "nft",

@@ -12,7 +12,7 @@
 //! conformance` builds them), the real firewall4 is started, reloaded and restarted with the
 //! file in its `ruleset-post` directory.
 //! firewall3's files are loaded after firewall3's own rules, as its includes are. Here those
-//! are stood in for by `FIREWALL3_OWN_RULES`, the start of firewall3's `OUTPUT` chains as it
+//! are stood in for by `firewall3_own_rules` (tests/lib.rs), the start of firewall3's `OUTPUT` chains as it
 //! writes them (loopback, established flows and each zone's devices accepted first); with
 //! `GWT_FIREWALL3` set to a prefix holding the real firewall3 and its legacy iptables
 //! (`cargo xtask conformance` builds them), the real firewall3 writes its rules and loads the
@@ -91,23 +91,8 @@ enum Firewall {
     Iptables,
 }
 
-/// The start of the `OUTPUT` chain firewall3 writes for a node with a WAN zone on `br-wan`
-/// and a mesh zone on `mesh0`, both accepting output (IPv4 and IPv6 alike), without its
-/// comments and custom-rule chains: what an include's rules come after.
-const FIREWALL3_OWN_RULES: &str = "*filter
-:zone_wan_output - [0:0]
-:zone_mesh_output - [0:0]
--A OUTPUT -o lo -j ACCEPT
--A OUTPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
--A OUTPUT -o br-wan -j zone_wan_output
--A OUTPUT -o mesh0 -j zone_mesh_output
--A zone_wan_output -o br-wan -j ACCEPT
--A zone_mesh_output -o mesh0 -j ACCEPT
-COMMIT
-";
-
 /// The start of the output chain firewall4 writes for the same node: loopback, established
-/// flows and each zone's devices accepted. A stand-in, as `FIREWALL3_OWN_RULES` is.
+/// flows and each zone's devices accepted. A stand-in, as `firewall3_own_rules` is.
 const FIREWALL4_OWN_RULES: &str = "table inet fw4 {
 \tchain output {
 \t\ttype filter hook output priority filter; policy accept;
@@ -197,16 +182,7 @@ fn iptables_dropped(netns: &Netns, chain: &str) -> u64 {
         .map(|tool| {
             let out = output(legacy(netns, tool).args(["-L", chain, "-v", "-n", "-x"]));
             assert!(out.status.success(), "{tool}: {}", text(&out.stderr));
-            let listing = text(&out.stdout);
-            let drop = listing
-                .lines()
-                .find(|l| l.contains("DROP"))
-                .unwrap_or_else(|| panic!("{listing}"));
-            drop.split_whitespace()
-                .next()
-                .unwrap()
-                .parse::<u64>()
-                .unwrap()
+            integration_tests::iptables_dropped(&text(&out.stdout))
         })
         .sum()
 }
@@ -426,7 +402,7 @@ fn load_firewall3(netns: &Netns, scratch: &Scratch, files: &std::path::Path) {
             ("ip6tables-legacy-restore", "ipv6"),
         ] {
             let own = scratch.path(&format!("firewall3-own.{family}"));
-            std::fs::write(&own, FIREWALL3_OWN_RULES).unwrap();
+            std::fs::write(&own, integration_tests::firewall3_own_rules("mesh0")).unwrap();
             let file = files.join(format!("usr/share/gluon-wan-tools/firewall3.{family}"));
             for load in [
                 &[own.to_str().unwrap()][..],

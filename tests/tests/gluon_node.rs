@@ -11,7 +11,9 @@
 //!   routes sit in table 1 only (netifd's `ip4table`/`ip6table 1`, which the test stands in for
 //!   by adding them itself, with `noprefixroute` addresses); an ordinary resolver on
 //!   127.0.0.1:53 and ::1 that forwards into the mesh, and `/etc/resolv.conf` naming it; the
-//!   shipped packages' parts: the firewall's nftables table, the policy from the iface hook
+//!   shipped packages' parts: the firewall's rules as Gluon loads them (firewall3's include
+//!   files, with the legacy iptables after a stand-in of firewall3's own rules), the policy
+//!   from the iface hook
 //!   (`routes gluon-wan up`), the resolv file from `update-resolv` (both in an OpenWrt-like
 //!   root, with ubus and uci stood in for by recorded answers, as in init_scripts.rs), dns54 on
 //!   port 54 with `--mark 1`, and a real fastd client (Debian's) that names its server by name,
@@ -390,7 +392,14 @@ fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration>
 
 fn build() -> Network {
     for tool in [
-        "ip", "nft", "dnsmasq", "fastd", "dig", "setpriv", "musl-gcc",
+        "ip",
+        "nft",
+        "iptables-legacy-restore",
+        "dnsmasq",
+        "fastd",
+        "dig",
+        "setpriv",
+        "musl-gcc",
     ] {
         require(tool);
     }
@@ -515,10 +524,21 @@ fn build() -> Network {
         net.start(name, ns, &argv);
     }
 
-    // The firewall (firewall4 loads the shipped table with its ruleset).
-    let nft = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../packaging/openwrt/files/usr/share/nftables.d/ruleset-post/gluon-wan-tools.nft");
-    net.exec_ok(&node, &["nft", "-f", nft.to_str().unwrap()]);
+    // The firewall as Gluon runs it: firewall3 with the legacy iptables, its own OUTPUT rules
+    // (stood in for) and then the package's two includes, each through its
+    // iptables-restore --noflush as firewall3 feeds them. (firewall4's nftables table is
+    // tested in firewall.rs, for Gluon's nftables port to come.)
+    let files = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../packaging/openwrt/files");
+    for (restore, family) in [
+        ("iptables-legacy-restore", "ipv4"),
+        ("ip6tables-legacy-restore", "ipv6"),
+    ] {
+        let own = net.scratch.path(&format!("firewall3-own.{family}"));
+        std::fs::write(&own, integration_tests::firewall3_own_rules("mesh")).unwrap();
+        net.exec_ok(&node, &[restore, own.to_str().unwrap()]);
+        let include = files.join(format!("usr/share/gluon-wan-tools/firewall3.{family}"));
+        net.exec_ok(&node, &[restore, "--noflush", include.to_str().unwrap()]);
+    }
 
     // The parts the packages install, where the OpenWrt-like root finds them; what netifd and
     // UCI would answer: the WAN's IPv4 routes in table 1, the WAN's DNS servers.
@@ -1007,8 +1027,13 @@ fn tunnel_carries(net: &Network, limit: Duration) -> bool {
     .is_some()
 }
 
-/// The packets the firewall's fail-closed rule has dropped in the node.
+/// The packets the firewall's fail-closed rule has dropped in the node, IPv4 and IPv6.
 fn guard_drops(net: &Network) -> u64 {
-    let listed = net.exec_ok(&net.node, &integration_tests::LIST_FAIL_CLOSED_CHAIN);
-    integration_tests::nft_dropped(&listed)
+    ["iptables-legacy", "ip6tables-legacy"]
+        .iter()
+        .map(|tool| {
+            let listed = net.exec_ok(&net.node, &[tool, "-L", "gluon_wan_only", "-v", "-n", "-x"]);
+            integration_tests::iptables_dropped(&listed)
+        })
+        .sum()
 }
