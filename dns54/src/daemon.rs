@@ -10,7 +10,7 @@ use dns54::forward::{
     Counter, Counters, DATAGRAM_CAPACITY, Failure, Forwarder, Io, Millis, Random, earlier, reached,
 };
 use dns54::options::{FORWARD_CAPACITY, MAX_PATH, Options};
-use dns54::resolv::{RESOLV_CAPACITY, Servers, Skipped, parse_resolv, whole_lines};
+use dns54::resolv::{RESOLV_CAPACITY, Servers, Skipped, parse_resolv};
 use sys::addr::{Addr, Family};
 use sys::epoll;
 use sys::io::{Fd, Line};
@@ -284,10 +284,9 @@ impl ResolvFile<'_> {
     /// Reads the file again; `Some(servers)` if what it says changed. A missing file says
     /// nothing: no servers.
     fn read(&mut self) -> Option<Servers> {
-        let mut text = [0u8; RESOLV_CAPACITY + 1];
+        let mut text = [0u8; RESOLV_CAPACITY];
         // Missing or unreadable: no servers.
-        let read = fs::read_to(self.path, &mut text).unwrap_or(0);
-        let (len, cut) = whole_lines(&text, read);
+        let (len, cut) = fs::read_lines_to(self.path, &mut text).unwrap_or((0, false));
         if text[..len] == self.text[..self.len] {
             return None;
         }
@@ -298,7 +297,7 @@ impl ResolvFile<'_> {
             let mut line = Line::new();
             line.text(b"dns54: ");
             line.text(name);
-            line.text(b": longer than 4096 bytes; read up to its last whole line before that\n");
+            line.text(b": fills the 4096 bytes read; read up to its last whole line\n");
             line.write_to(Fd::STDERR);
         }
         let servers = parse_resolv(&text[..len], &mut |number, why| {
@@ -468,7 +467,8 @@ fn write_pid_file<'s>(name: &[u8], space: &'s mut [u8; MAX_PATH + 1]) -> Result<
 /// CAP_NET_ADMIN before.
 fn drop_privileges(name: &[u8], mark: u32) -> Result<(), (&'static [u8], Option<Errno>)> {
     let mut passwd = [0u8; 8192];
-    let len = fs::read_to(c"/etc/passwd", &mut passwd)
+    // A user past what fits is not found, rather than read from a line cut in two.
+    let (len, _) = fs::read_lines_to(c"/etc/passwd", &mut passwd)
         .map_err(|e| (&b"cannot read /etc/passwd for "[..], Some(e)))?;
     let Some(ids) = user::passwd_entry(&passwd[..len], name) else {
         return Err((b"no such user in /etc/passwd: ", None));

@@ -134,23 +134,9 @@ pub enum Skipped {
     TooMany,
 }
 
-/// The bytes of a resolv file dns54 reads; Gluon's has a line for each of a few servers.
+/// The bytes of a resolv file dns54 reads (`sys::fs::read_lines_to`: a longer file up to its
+/// last whole line); Gluon's has a line for each of a few servers.
 pub const RESOLV_CAPACITY: usize = 4096;
-
-/// Of a resolv file read into a buffer of `RESOLV_CAPACITY + 1` bytes (`read` of them): how
-/// many to parse, and whether the file is longer than dns54 reads. A longer file is cut after
-/// its last whole line within the capacity, so that a line cut in two (`10.0.0.12` read as
-/// `10.0.0.1`) is never taken for a server.
-pub fn whole_lines(text: &[u8], read: usize) -> (usize, bool) {
-    if read <= RESOLV_CAPACITY {
-        return (read, false);
-    }
-    let kept = text[..RESOLV_CAPACITY]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |newline| newline + 1);
-    (kept, true)
-}
 
 /// Reads a resolv file's servers: `nameserver ADDR` lines, ADDR an IPv4 or IPv6 address or an
 /// IPv6 address with `%INTERFACE`, always port 53. Comments (`#`, `;`), blank lines and every
@@ -261,28 +247,5 @@ mod tests {
         ] {
             assert_eq!(parse_server(bad.as_bytes()), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn a_file_longer_than_read_is_cut_after_its_last_whole_line() {
-        let mut text = [b'#'; RESOLV_CAPACITY + 64];
-        let line = b"\nnameserver 10.0.0.12\n";
-        // The second server's line straddles the capacity: `10.0.0.1` would be read.
-        let at = RESOLV_CAPACITY - 14;
-        text[at..at + line.len()].copy_from_slice(line);
-        let (len, cut) = whole_lines(&text, RESOLV_CAPACITY + 1);
-        assert!(cut);
-        assert_eq!(len, at + 1);
-        assert_eq!(parse_resolv(&text[..len], &mut |_, _| {}).len(), 0);
-        assert_eq!(whole_lines(&text, 100), (100, false));
-        assert_eq!(
-            whole_lines(&text, RESOLV_CAPACITY),
-            (RESOLV_CAPACITY, false)
-        );
-        // No newline at all within the capacity: nothing is read.
-        assert_eq!(
-            whole_lines(&[b'#'; RESOLV_CAPACITY + 1], RESOLV_CAPACITY + 1),
-            (0, true)
-        );
     }
 }

@@ -203,13 +203,13 @@ mod tests {
         let ceilings = [
             ("libpacketmark.so", 3072),
             ("routes", 26_048),
-            ("dns54", 37_184),
-            ("viawan", 8704),
+            ("dns54", 37_248),
+            ("viawan", 8832),
         ];
         let said = include_str!("../budgets.txt");
         assert!(said.contains("routes ships at 26,024 B"));
-        assert!(said.contains("dns54 ships at 37,144 B"));
-        assert!(said.contains("viawan ships at 8,664 B"));
+        assert!(said.contains("dns54 ships at 37,208 B"));
+        assert!(said.contains("viawan ships at 8,760 B"));
         let budgets = parse_budgets(include_str!("../budgets.txt")).unwrap();
         for (file, ceiling) in ceilings {
             let budget = budgets

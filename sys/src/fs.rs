@@ -47,8 +47,8 @@ pub fn unlink(path: &CStr) -> Result<()> {
     check(ret).map(drop)
 }
 
-/// Reads the file at `path` into `buffer`, as much as fits (a small file: a resolv file,
-/// /etc/passwd); returns how many bytes.
+/// Reads the file at `path` into `buffer`, as much as fits (the head of a program to look
+/// at); returns how many bytes. A text file whose lines are read is `read_lines_to`'s.
 pub fn read_to(path: &CStr, buffer: &mut [u8]) -> Result<usize> {
     let file = open(path, libc::O_RDONLY | libc::O_NONBLOCK, 0)?;
     let mut len = 0;
@@ -61,6 +61,18 @@ pub fn read_to(path: &CStr, buffer: &mut [u8]) -> Result<usize> {
         }
     }
     Ok(len)
+}
+
+/// Reads the text file at `path` into `buffer`: all of it while it leaves room, else (it
+/// fills the buffer, and more may follow) its whole lines, never a line cut in two (which
+/// could read as another line: a server `10.0.0.12` as `10.0.0.1`, an ID `32768` as
+/// `3276`). Returns how many bytes, and whether it filled the buffer.
+pub fn read_lines_to(path: &CStr, buffer: &mut [u8]) -> Result<(usize, bool)> {
+    let len = read_to(path, buffer)?;
+    if len < buffer.len() {
+        return Ok((len, false));
+    }
+    Ok((crate::text::whole_lines(&buffer[..len]), true))
 }
 
 #[cfg(test)]
@@ -81,6 +93,24 @@ mod tests {
         assert_eq!(read_to(c_path, &mut small), Ok(10));
         std::fs::remove_file(&path).unwrap();
         assert_eq!(read_to(c_path, &mut buffer), Err(crate::Errno::ENOENT));
+    }
+
+    #[test]
+    fn a_text_file_longer_than_the_buffer_is_read_to_its_last_whole_line() {
+        extern crate std;
+        let path = std::env::temp_dir().join(std::format!("sys-read-lines-{}", std::process::id()));
+        std::fs::write(&path, b"a 1\nserver 10.0.0.12\n").unwrap();
+        let mut space = [0u8; 256];
+        let c_path = self::path(path.to_str().unwrap().as_bytes(), &mut space).unwrap();
+        let mut buffer = [0u8; 64];
+        assert_eq!(read_lines_to(c_path, &mut buffer), Ok((21, false)));
+        // Exactly as long as the buffer: it fills it, and its lines are whole.
+        let mut exact = [0u8; 21];
+        assert_eq!(read_lines_to(c_path, &mut exact), Ok((21, true)));
+        // `server 10.0.0.1` would fit; the line is not taken.
+        let mut short = [0u8; 19];
+        assert_eq!(read_lines_to(c_path, &mut short), Ok((4, true)));
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

@@ -8,6 +8,14 @@ pub fn has_byte(bytes: &[u8], byte: u8) -> bool {
     bytes.iter().any(|&b| b == byte)
 }
 
+/// How many bytes of `text` its whole lines take: up to and with its last newline (0 when
+/// it has none).
+pub fn whole_lines(text: &[u8]) -> usize {
+    text.iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |newline| newline + 1)
+}
+
 /// A number as fastd and netifd write marks (C's `strtoul` with base 0, but strict): decimal,
 /// `0x`/`0X` hexadecimal, or octal with a leading `0`; at most `0xffffffff`. No sign, no
 /// blanks, no trailing characters; an empty value is no number.
@@ -53,6 +61,14 @@ pub fn parse_decimal(text: &[u8]) -> Option<u32> {
 mod tests {
     extern crate std;
     use super::*;
+
+    #[test]
+    fn whole_lines_end_at_the_last_newline() {
+        assert_eq!(whole_lines(b"a\nb\nc"), 4);
+        assert_eq!(whole_lines(b"a\n"), 2);
+        assert_eq!(whole_lines(b"no newline"), 0);
+        assert_eq!(whole_lines(b""), 0);
+    }
     use std::string::String;
 
     #[test]

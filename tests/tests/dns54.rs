@@ -62,6 +62,16 @@ fn dns54(netns: &Netns, scratch: &Scratch, program: &Path, args: &[&str]) -> Run
     Running(cmd.spawn().unwrap())
 }
 
+/// dns54 following the resolv file `resolv`.
+fn dns54_following(netns: &Netns, scratch: &Scratch, resolv: &Path) -> Running {
+    dns54(
+        netns,
+        scratch,
+        &program(),
+        &["--resolv-file", resolv.to_str().unwrap()],
+    )
+}
+
 fn log_of(scratch: &Scratch) -> String {
     std::fs::read_to_string(scratch.path("dns54.log")).unwrap_or_default()
 }
@@ -149,12 +159,7 @@ fn the_resolv_file_is_followed_as_gluon_writes_it() {
     let resolv = scratch.path("resolv.conf");
     // Gluon creates it empty at start.
     std::fs::write(&resolv, "").unwrap();
-    let _dns54 = dns54(
-        &netns,
-        &scratch,
-        &program(),
-        &["--resolv-file", resolv.to_str().unwrap()],
-    );
+    let _dns54 = dns54_following(&netns, &scratch, &resolv);
     let long = Duration::from_secs(5);
     // No server: an answer at once, SERVFAIL.
     let (report, _) = ask_until(&netns, "127.0.0.1", "A", "status: SERVFAIL", long);
@@ -219,12 +224,7 @@ fn a_resolv_file_longer_than_dns54_reads_is_cut_at_a_whole_line_and_said_so() {
     text.push_str("\nnameserver 127.0.0.23\n");
     assert_eq!(&text[4096 - 9..4096], "127.0.0.2");
     std::fs::write(&resolv, &text).unwrap();
-    let _dns54 = dns54(
-        &netns,
-        &scratch,
-        &program(),
-        &["--resolv-file", resolv.to_str().unwrap()],
-    );
+    let _dns54 = dns54_following(&netns, &scratch, &resolv);
     ask_until(
         &netns,
         "127.0.0.1",
@@ -236,7 +236,7 @@ fn a_resolv_file_longer_than_dns54_reads_is_cut_at_a_whole_line_and_said_so() {
     let path = resolv.display();
     assert!(
         said.contains(&format!(
-            "dns54: {path}: longer than 4096 bytes; read up to its last whole line before that\n"
+            "dns54: {path}: fills the 4096 bytes read; read up to its last whole line\n"
         )),
         "{said}"
     );
@@ -1095,12 +1095,7 @@ fn a_scoped_server_survives_its_interface_being_made_again() {
     );
     let resolv = scratch.path("resolv.conf");
     std::fs::write(&resolv, "nameserver fe80::2%wan\n").unwrap();
-    let _dns54 = dns54(
-        &node,
-        &scratch,
-        &program(),
-        &["--resolv-file", resolv.to_str().unwrap()],
-    );
+    let _dns54 = dns54_following(&node, &scratch, &resolv);
     let long = Duration::from_secs(10);
     ask_until(&node, "127.0.0.1", "A", "192.0.2.7", long);
     let before = index();

@@ -162,8 +162,9 @@ fn reached_by_preload(name: &[u8], path: &core::ffi::CStr) -> Result<(), u8> {
 #[inline(never)]
 fn take_group(group: &[u8]) -> Result<(), u8> {
     let mut group_file = [0u8; 4096];
-    // Missing or unreadable: only a number names a group then.
-    let len = fs::read_to(c"/etc/group", &mut group_file).unwrap_or(0);
+    // Missing or unreadable: only a number names a group then. A group past what fits is not
+    // found, rather than read from a line cut in two.
+    let (len, _) = fs::read_lines_to(c"/etc/group", &mut group_file).unwrap_or((0, false));
     let Some(gid) = launch::group_id(&group_file[..len], group) else {
         return Err(fail(b"no such group in /etc/group: ", group, None));
     };
