@@ -89,12 +89,17 @@ pub fn run_quiet(cmd: &mut Command) -> Result {
     if out.status.success() {
         return Ok(());
     }
-    eprint!(
+    eprint!("{}", printed(&out));
+    fail(format!("`{}` failed ({})", display(cmd), out.status))
+}
+
+/// What a finished command printed: its standard output, then its standard error.
+pub fn printed(out: &Output) -> String {
+    format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    );
-    fail(format!("`{}` failed ({})", display(cmd), out.status))
+    )
 }
 
 /// `cargo` with the toolchain of `rust-toolchain.toml` (the proxy picks it), run at the root.

@@ -9,7 +9,7 @@
 //! keeps run with OpenWrt's own functions.sh.
 
 use super::build::Programs;
-use crate::cmd::{Result, capture, fail, root, run_quiet};
+use crate::cmd::{Result, capture, fail, printed, root, run_quiet};
 use crate::test::tally::Tally;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -81,7 +81,7 @@ fn feed_packages(arch: &str, dest: &Path) -> Result<Vec<Described>> {
             .args(["describe", "install"]),
     )?;
     if !out.status.success() {
-        return fail(format!("the feed Makefile for {arch}: {}", both(&out)));
+        return fail(format!("the feed Makefile for {arch}: {}", printed(&out)));
     }
     let packages: Vec<_> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -141,14 +141,12 @@ fn pack(
             format!("{}\n", package.userid),
         )?;
     }
-    let mut files = Vec::new();
-    for entry in walk(idir)? {
-        let meta = fs::symlink_metadata(&entry)?;
-        if meta.is_file() || meta.file_type().is_symlink() {
-            let path = entry.strip_prefix(idir).unwrap_or(&entry);
-            files.push(format!("/{}", path.display()));
-        }
-    }
+    // Every file of the tree, as the archive of it names them (`./usr/sbin/dns54`), from /.
+    let mut files: Vec<String> = crate::package::archive::members_of(idir, &[])?
+        .into_iter()
+        .filter(|member| member.bytes.is_some())
+        .map(|member| member.name[1..].to_string())
+        .collect();
     files.sort();
     fs::write(
         lists.join(format!("{name}.list")),
@@ -217,21 +215,6 @@ fn pack(
         .arg("--output")
         .arg(out.join(format!("{name}-{}.apk", package.version)));
     run_quiet(&mut mkpkg)
-}
-
-/// Every path under `dir`, depth first.
-fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir(dir)? {
-        let path = entry?.path();
-        let meta = fs::symlink_metadata(&path)?;
-        if meta.is_dir() {
-            found.extend(walk(&path)?);
-        } else {
-            found.push(path);
-        }
-    }
-    Ok(found)
 }
 
 /// A package of the node's own that this project's replace or need (`files`: path and text).
@@ -319,14 +302,6 @@ fn make_ec_key(dir: &Path, name: &str) -> Result {
     )
 }
 
-fn both(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 /// An empty root for apk, trusting the public keys in `keys`, with the repositories `repos`.
 struct Root<'a> {
     root: PathBuf,
@@ -364,10 +339,10 @@ impl Root<'_> {
                 "apk {} ({}): {}",
                 args.join(" "),
                 out.status,
-                both(&out)
+                printed(&out)
             ));
         }
-        Ok(both(&out))
+        Ok(printed(&out))
     }
 
     fn installed(&self) -> Result<Vec<String>> {
@@ -486,7 +461,7 @@ pub fn check(tally: &mut Tally, programs: &Programs, arch: &str, openwrt: &Path,
         || {
             let node = new_root("depends", &keys, &[&feed, &libc_only])?;
             let out = node.apk(&["add", "gluon-wan-firewall"])?;
-            let text = both(&out);
+            let text = printed(&out);
             if out.status.success() || !text.contains("gluon-mesh-vpn-core (no such package)") {
                 return fail(format!(
                     "apk add gluon-wan-firewall ({}): {text}",
@@ -533,10 +508,10 @@ fn refused(node: &Root) -> Result {
     let out = node.apk(&["add", "gluon-wan-routes"])?;
     let feed_index = node.repos[0].join("packages.adb");
     let untrusted = format!("{}: UNTRUSTED signature", feed_index.display());
-    if out.status.success() || node.has("usr/sbin/routes") || !both(&out).contains(&untrusted) {
+    if out.status.success() || node.has("usr/sbin/routes") || !printed(&out).contains(&untrusted) {
         return fail(format!(
             "gluon-wan-routes installed from an index that fails its check: {}",
-            both(&out)
+            printed(&out)
         ));
     }
     Ok(())

@@ -4,7 +4,7 @@
 //! and conffile.
 
 use super::build::Programs;
-use crate::cmd::{Result, capture, fail, run_quiet};
+use crate::cmd::{Result, capture, fail, printed, run_quiet};
 use crate::test::tally::Tally;
 use std::fmt::Write as _;
 use std::fs;
@@ -98,7 +98,7 @@ impl<'a> Node<'a> {
     /// `opkg ARGS`, which must exit 0 and print `expect`.
     fn opkg_ok(&self, args: &[&str], expect: &str) -> Result<String> {
         let out = self.opkg(args)?;
-        let text = both(&out);
+        let text = printed(&out);
         if !out.status.success() || !text.contains(expect) {
             return fail(format!(
                 "opkg {} ({}) did not say {expect:?}:\n{text}",
@@ -148,14 +148,6 @@ pub(super) fn verify_program(root: &Path, programs: &Programs) -> String {
         programs.lib().display(),
         programs.path("usign").display(),
         root.join("etc/opkg/keys").display()
-    )
-}
-
-fn both(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
     )
 }
 
@@ -268,7 +260,7 @@ pub fn check(
                 let node = Node::new(work, "conflict", arch, feed, key, &on_node, programs)?;
                 node.opkg_ok(&["update"], "Signature check passed.")?;
                 let out = node.opkg(&["install", package])?;
-                let text = both(&out);
+                let text = printed(&out);
                 if out.status.success() || !text.contains("conflict with") {
                     return fail(format!("opkg install {package} ({}):\n{text}", out.status));
                 }
@@ -285,7 +277,7 @@ pub fn check(
             let node = Node::new(work, "depends", arch, feed, key, &["libc"], programs)?;
             node.opkg_ok(&["update"], "Signature check passed.")?;
             let out = node.opkg(&["install", "gluon-wan-firewall"])?;
-            let text = both(&out);
+            let text = printed(&out);
             if out.status.success() || !text.contains("cannot find dependency gluon-mesh-vpn-core")
             {
                 return fail(format!(
@@ -386,7 +378,7 @@ pub(super) fn run_as_image_build(root: &Path, scripts: &[PathBuf]) -> Result {
                 root.display(),
                 script.display(),
                 out.status,
-                both(&out)
+                printed(&out)
             ));
         }
     }
@@ -426,7 +418,7 @@ pub(super) fn users_and_init_script(root: &Path) -> Result {
 /// (opkg exits 0 all the same: only its words say it.)
 fn refused(node: &Node) -> Result {
     let out = node.opkg(&["update"])?;
-    let text = both(&out);
+    let text = printed(&out);
     if !text.contains("Signature check failed.") {
         return fail(format!("opkg update ({}):\n{text}", out.status));
     }
@@ -434,7 +426,7 @@ fn refused(node: &Node) -> Result {
     if out.status.success() || node.has("usr/sbin/routes") {
         return fail(format!(
             "gluon-wan-routes installed from an index that failed its check:\n{}",
-            both(&out)
+            printed(&out)
         ));
     }
     Ok(())
