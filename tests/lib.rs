@@ -53,6 +53,23 @@ pub fn package_dir(arch: &str) -> (PathBuf, PathBuf) {
     (dir, key)
 }
 
+/// The apk feed of OpenWrt architecture `arch` and the public key its index is signed with
+/// (beside the opkg key `cargo xtask test` passes as `GWT_PACKAGE_KEY`).
+pub fn apk_feed_dir(arch: &str) -> (PathBuf, PathBuf) {
+    let (_, key) = package_dir(arch);
+    let dir = passed_or_default("GWT_PACKAGE_DIR", "target/packages")
+        .join("apk")
+        .join(arch);
+    let key = key.with_file_name("apk-key.pub.pem");
+    assert!(
+        dir.is_dir() && key.is_file(),
+        "{} or {} is missing: run `cargo xtask test`",
+        dir.display(),
+        key.display()
+    );
+    (dir, key)
+}
+
 /// A command that runs `program` of `target`: through its qemu, or natively.
 pub fn command_for(target: &Target, program: &std::path::Path) -> Command {
     match &target.qemu {

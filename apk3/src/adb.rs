@@ -260,6 +260,17 @@ pub fn blob(buffer: &[u8], value: Value) -> &[u8] {
     &buffer[at + prefix..at + prefix + len]
 }
 
+/// A number; 0 for anything else.
+pub fn int(buffer: &[u8], value: Value) -> u64 {
+    let at = (value & VALUE_MASK) as usize;
+    match value & TYPE_MASK {
+        INT => u64::from(value & VALUE_MASK),
+        INT_32 => u64::from(le32(buffer, at)),
+        INT_64 => u64::from(le32(buffer, at)) | u64::from(le32(buffer, at + 4)) << 32,
+        _ => 0,
+    }
+}
+
 /// The root value a finished buffer's header names.
 pub fn root(buffer: &[u8]) -> Value {
     le32(buffer, 4)

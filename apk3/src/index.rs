@@ -63,19 +63,49 @@ pub fn file(index_adb: &[u8], keys: &[&Key]) -> Vec<u8> {
     file
 }
 
-/// The name, version and buffer hash of each package an index lists.
-pub fn listed(index_adb: &[u8]) -> Vec<(String, String, Vec<u8>)> {
+/// A package as an index lists it.
+#[derive(Debug)]
+pub struct Listed {
+    pub name: String,
+    pub version: String,
+    pub arch: String,
+    /// The SHA-256 of the package's buffer.
+    pub hash: Vec<u8>,
+    pub file_size: u64,
+    pub depends: Vec<String>,
+    pub provides: Vec<String>,
+}
+
+/// The packages an index lists, in its order.
+pub fn listed(index_adb: &[u8]) -> Vec<Listed> {
     let packages = adb::field(index_adb, adb::root(index_adb), 2);
     adb::entries(index_adb, packages)
         .into_iter()
         .map(|info| {
+            let field = |field| adb::field(index_adb, info, field);
             let bytes = |field| adb::blob(index_adb, adb::field(index_adb, info, field));
-            let text = |field| String::from_utf8_lossy(bytes(field)).into_owned();
-            (
-                text(info_field::NAME),
-                text(info_field::VERSION),
-                bytes(info_field::HASHES).to_vec(),
-            )
+            let text = |value| String::from_utf8_lossy(adb::blob(index_adb, value)).into_owned();
+            let dependencies = |list| {
+                adb::entries(index_adb, field(list))
+                    .into_iter()
+                    .map(|d| {
+                        let name = text(adb::field(index_adb, d, 1));
+                        match text(adb::field(index_adb, d, 2)) {
+                            version if version.is_empty() => name,
+                            version => format!("{name}={version}"),
+                        }
+                    })
+                    .collect()
+            };
+            Listed {
+                name: text(field(info_field::NAME)),
+                version: text(field(info_field::VERSION)),
+                arch: text(field(info_field::ARCH)),
+                hash: bytes(info_field::HASHES).to_vec(),
+                file_size: adb::int(index_adb, field(info_field::FILE_SIZE)),
+                depends: dependencies(info_field::DEPENDS),
+                provides: dependencies(info_field::PROVIDES),
+            }
         })
         .collect()
 }

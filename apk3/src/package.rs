@@ -101,8 +101,9 @@ pub(crate) mod info_field {
     pub const END: usize = 22;
 }
 
-/// The package's information is the package's field 1.
+/// The package's information is the package's field 1, its directories field 2.
 pub(crate) const PACKAGE_INFO: usize = 1;
+const PATHS: usize = 2;
 
 /// The unique id `apk mkpkg` gives a package: the SHA-256 of its buffer, cut to SHA-1's
 /// length, written over zeros of that length after the buffer is complete.
@@ -334,6 +335,58 @@ pub fn identity(package_adb: &[u8]) -> (String, String) {
     (text(info_field::NAME), text(info_field::VERSION))
 }
 
+/// The files a package's file holds, as apk would install them: path from /, permission
+/// bits and contents, directory by directory.
+pub fn files(file: &[u8]) -> Result<Vec<File>, Error> {
+    let blocks = adb::blocks(file);
+    let Some(&(0, buffer)) = blocks.first() else {
+        return Err(Error("no ADB block first".into()));
+    };
+    let data = |path_index: usize, file_index: usize| -> Vec<u8> {
+        let header = [
+            (path_index as u32).to_le_bytes(),
+            (file_index as u32).to_le_bytes(),
+        ]
+        .concat();
+        blocks
+            .iter()
+            .find(|(kind, payload)| *kind == Block::Data as u32 && payload.starts_with(&header))
+            .map_or_else(Vec::new, |(_, payload)| payload[8..].to_vec())
+    };
+    let paths = adb::field(buffer, adb::root(buffer), PATHS);
+    let mut found = Vec::new();
+    for (i, directory) in adb::entries(buffer, paths).into_iter().enumerate() {
+        let directory_name =
+            String::from_utf8_lossy(adb::blob(buffer, adb::field(buffer, directory, 1)))
+                .into_owned();
+        let entries = adb::field(buffer, directory, 3);
+        for (j, entry) in adb::entries(buffer, entries).into_iter().enumerate() {
+            let name = String::from_utf8_lossy(adb::blob(buffer, adb::field(buffer, entry, 1)));
+            let acl = adb::field(buffer, entry, 2);
+            let mode = adb::int(buffer, adb::field(buffer, acl, 1)) as u32;
+            let size = adb::int(buffer, adb::field(buffer, entry, 3)) as usize;
+            let contents = data(i + 1, j + 1);
+            if contents.len() != size {
+                return Err(Error(format!(
+                    "{directory_name}/{name}: {} bytes of data for {size}",
+                    contents.len()
+                )));
+            }
+            let path = if directory_name.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{directory_name}/{name}")
+            };
+            found.push(File {
+                path,
+                mode,
+                contents,
+            });
+        }
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,6 +421,16 @@ mod tests {
     fn a_package_reads_back_and_carries_a_data_block_per_file_that_is_not_empty() {
         let made = example().make().unwrap();
         assert_eq!(identity(&made.adb), ("hello".into(), "1.0-r1".into()));
+        let mut read = files(&made.file).unwrap();
+        read.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut given = example().files;
+        given.sort_by(|a, b| a.path.cmp(&b.path));
+        for (read, given) in read.iter().zip(&given) {
+            assert_eq!(
+                (&read.path, read.mode, &read.contents),
+                (&given.path, given.mode, &given.contents)
+            );
+        }
         let blocks = adb::blocks(&made.file);
         assert_eq!(blocks.len(), 2);
         assert_eq!(blocks[0], (0, &made.adb[..]));

@@ -43,9 +43,13 @@ fn the_index_is_what_apk_mkndx_made() {
     assert!(index::file(&adb, &[]) == golden("packages.adb"));
     // Sorted by name, each with the hash of its package's buffer.
     let listed = index::listed(&adb);
-    let names: Vec<&str> = listed.iter().map(|l| l.0.as_str()).collect();
+    let names: Vec<&str> = listed.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["example-base", "example-tool"]);
-    assert_eq!(listed[1].2, sha2::Sha256::digest(&made[0].adb).to_vec());
+    let tool = &listed[1];
+    assert_eq!(tool.hash, sha2::Sha256::digest(&made[0].adb).to_vec());
+    assert_eq!(tool.file_size, made[0].file.len() as u64);
+    assert_eq!(tool.depends, ["example-base", "libc"]);
+    assert_eq!(tool.provides, ["example-old=1.2.3-r4"]);
 }
 
 #[test]

@@ -332,6 +332,104 @@ fn the_index_names_every_package_with_its_size_and_hash_and_its_signature_holds(
     }
 }
 
+/// The apk feed (OpenWrt 25.12) of every architecture: an index signed with the run's key
+/// and published with its public key, listing each package with the size and buffer hash of
+/// its file, its version, libc among its depends and its versioned provide; each package
+/// holding the same files, modes and contents as the .ipk, the lists OpenWrt 25.12's recipe
+/// adds, and the recipe's scripts. apk3's golden vectors hold the format to the real
+/// apk-tools; `cargo xtask conformance` installs this feed with the real apk.
+#[test]
+fn the_apk_feed_holds_every_package_with_its_files_and_a_signed_index() {
+    use apk3::{adb, index, package, sign};
+    use sha2::Digest as _;
+    for (arch, triple) in openwrt_architectures() {
+        let (dir, key) = integration_tests::apk_feed_dir(arch);
+        let public = std::fs::read_to_string(&key).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("gluon-wan-tools.pem")).unwrap(),
+            public,
+            "{arch}: the published key is not the run's"
+        );
+        let stored = std::fs::read(dir.join("packages.adb")).unwrap();
+        assert!(
+            stored.starts_with(b"ADBd"),
+            "{arch}: the index is not deflated"
+        );
+        let file = adb::inflate(&stored).unwrap();
+        assert_eq!(&file[..8], b"ADB.indx");
+        let blocks = adb::blocks(&file);
+        let [(0, buffer), (1, signature)] = blocks[..] else {
+            panic!(
+                "{arch}: the index's blocks: {:?}",
+                blocks.iter().map(|b| b.0).collect::<Vec<_>>()
+            );
+        };
+        assert!(
+            sign::verify(&public, adb::INDEX, buffer, signature),
+            "{arch}: the signature does not hold"
+        );
+        let mut changed = buffer.to_vec();
+        let last = changed.len() - 1;
+        changed[last] ^= 1;
+        assert!(!sign::verify(&public, adb::INDEX, &changed, signature));
+
+        let listed = index::listed(buffer);
+        let names: Vec<&str> = listed.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, CONTENTS.map(|(name, _)| name), "{arch}");
+        for (entry, (name, installed)) in listed.iter().zip(CONTENTS) {
+            assert_eq!(entry.version, "0.1.0-r1");
+            assert_eq!(entry.arch, arch);
+            assert!(
+                entry.depends.iter().any(|d| d == "libc"),
+                "{name}: {:?}",
+                entry.depends
+            );
+            let stored = std::fs::read(dir.join(format!("{name}-0.1.0-r1.apk"))).unwrap();
+            assert_eq!(entry.file_size, stored.len() as u64, "{name}");
+            let package_file = adb::inflate(&stored).unwrap();
+            let (0, package_adb) = adb::blocks(&package_file)[0] else {
+                panic!("{name}: no ADB block first");
+            };
+            assert_eq!(
+                entry.hash,
+                sha2::Sha256::digest(package_adb).to_vec(),
+                "{name}"
+            );
+            let files = package::files(&package_file).unwrap();
+            for (path, mode, source) in installed {
+                let file = files
+                    .iter()
+                    .find(|f| f.path == *path)
+                    .unwrap_or_else(|| panic!("{name} for {arch} lacks {path}"));
+                let expected_mode = if mode.contains('x') { 0o755 } else { 0o644 };
+                assert_eq!(file.mode, expected_mode, "{path}");
+                assert!(
+                    file.contents == std::fs::read(source_file(source, triple)).unwrap(),
+                    "{path}"
+                );
+            }
+            let list = files
+                .iter()
+                .find(|f| f.path == format!("lib/apk/packages/{name}.list"))
+                .unwrap_or_else(|| panic!("{name} lacks its .list"));
+            for (path, _, _) in installed {
+                assert!(
+                    text(&list.contents)
+                        .lines()
+                        .any(|l| l == format!("/{path}")),
+                    "{name}.list lacks {path}"
+                );
+            }
+        }
+        let provides = |name: &str| &listed.iter().find(|l| l.name == name).unwrap().provides;
+        assert_eq!(provides("gluon-wan-dns54"), &["gluon-wan-dnsmasq=0.1.0-r1"]);
+        assert_eq!(
+            provides("gluon-wan-packetmark"),
+            &["libpacketmark=0.1.0-r1"]
+        );
+    }
+}
+
 /// One `Require-User` entry as OpenWrt's `USERID` writes it and its postinst reads it
 /// (`user[=uid]:group[=gid]`, each part optional): (user, uid, group, gid).
 fn required_users(control: &str) -> Vec<(String, String, String, String)> {

@@ -16,10 +16,13 @@ Tasks:
   dist    build dns54, routes, viawan and libpacketmark.so for every router target into
           target/dist/<target>/ (shipped) and target/dist/<target>/unstripped/, then
           print the size table (files over budget are marked; `test` fails on them)
-  package [--key SECRET_KEY]
+  package [--key SECRET_KEY] [--apk-key PEM]
           `dist`, then OpenWrt .ipk packages of its files for every OpenWrt package
           architecture in target/packages/<arch>/, with the Packages index (gzipped, and
-          signed with the signify-openbsd/usign key when --key names one)
+          signed with the signify-openbsd/usign key when --key names one), and the same
+          packages for apk (OpenWrt 25.12) in target/packages/apk/<arch>/, with the
+          packages.adb index (signed with the EC P-256 key when --apk-key names one, its
+          public key beside it as gluon-wan-tools.pem)
   size [OPTIONS]
           the size report of target/dist against size-report/budgets.txt and
           size-report/baseline.txt; OPTIONS go to size-report (`--update-baseline` accepts
@@ -90,8 +93,14 @@ fn main() -> ExitCode {
             Ok(status) => return ExitCode::from(status),
             Err(failure) => Err(failure),
         },
-        Some("package") => match one_option(rest, "--key", "the secret key's file") {
-            Ok(key) => package::package(key),
+        Some("package") => match valued_options(
+            rest,
+            &[
+                ("--key", "the usign secret key's file"),
+                ("--apk-key", "the EC secret key's PEM file"),
+            ],
+        ) {
+            Ok(keys) => package::package(keys[0], keys[1]),
             Err(message) => return usage_error(message),
         },
         Some("test") => test::test(),
@@ -107,10 +116,12 @@ fn main() -> ExitCode {
             Ok((target, seconds)) => test::fuzz(target, seconds),
             Err(message) => return usage_error(message),
         },
-        Some("conformance") => match one_option(rest, "--mirror", "a directory of bare clones") {
-            Ok(mirror) => test::conformance::conformance(mirror.map(std::path::Path::new)),
-            Err(message) => return usage_error(message),
-        },
+        Some("conformance") => {
+            match valued_options(rest, &[("--mirror", "a directory of bare clones")]) {
+                Ok(mirror) => test::conformance::conformance(mirror[0].map(std::path::Path::new)),
+                Err(message) => return usage_error(message),
+            }
+        }
         Some("fresh-check") => test::fresh_check::fresh_check(),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
@@ -141,26 +152,36 @@ fn flags(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// `[NAME VALUE] [--verbose]`: the options of a task that takes one option with a value
-/// (`package --key SECRET_KEY`, `conformance --mirror DIR`), at most once; `what` says what
-/// the value is, for the message when it is missing.
-fn one_option<'a>(args: &'a [String], name: &str, what: &str) -> Result<Option<&'a str>, String> {
-    let mut value = None;
+/// `[NAME VALUE]… [--verbose]`: the options of a task whose options each take a value
+/// (`package --key SECRET_KEY --apk-key PEM`, `conformance --mirror DIR`), each at most
+/// once; `known` names them with what their value is, for the message when it is missing.
+/// The values in the order of `known`.
+fn valued_options<'a>(
+    args: &'a [String],
+    known: &[(&str, &str)],
+) -> Result<Vec<Option<&'a str>>, String> {
+    let mut values = vec![None; known.len()];
     let mut args = args.iter();
     while let Some(arg) = args.next() {
-        match arg.as_str() {
-            given if given == name && value.is_none() => {
-                value = Some(
-                    args.next()
-                        .ok_or_else(|| format!("{name} takes {what}"))?
-                        .as_str(),
-                );
+        let given = arg.as_str();
+        if let Some(i) = known.iter().position(|(name, _)| *name == given) {
+            if values[i].is_some() {
+                return Err(format!("{given} given twice"));
             }
+            let (name, what) = known[i];
+            values[i] = Some(
+                args.next()
+                    .ok_or_else(|| format!("{name} takes {what}"))?
+                    .as_str(),
+            );
+            continue;
+        }
+        match given {
             "--verbose" | "-v" => cmd::set_verbose(),
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
-    Ok(value)
+    Ok(values)
 }
 
 /// `[TARGET] [--seconds N] [--verbose]` of `cargo xtask fuzz`.
@@ -185,18 +206,32 @@ fn fuzz_options(args: &[String]) -> Result<(Option<&str>, u32), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::one_option;
+    use super::valued_options;
 
     fn words(line: &str) -> Vec<String> {
         line.split_whitespace().map(String::from).collect()
     }
 
     #[test]
-    fn package_takes_a_key_once_and_nothing_else() {
-        let package_options =
-            |line: &str| one_option(&words(line), "--key", "a file").map(|o| o.map(String::from));
-        assert_eq!(package_options(""), Ok(None));
-        assert_eq!(package_options("--key k.sec"), Ok(Some("k.sec".into())));
+    fn package_takes_each_key_once_and_nothing_else() {
+        let known = [("--key", "a file"), ("--apk-key", "a PEM file")];
+        let package_options = |line: &str| {
+            valued_options(&words(line), &known).map(|values| {
+                values
+                    .into_iter()
+                    .map(|v| v.map(String::from))
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(package_options(""), Ok(vec![None, None]));
+        assert_eq!(
+            package_options("--key k.sec"),
+            Ok(vec![Some("k.sec".into()), None])
+        );
+        assert_eq!(
+            package_options("--apk-key a.pem --key k.sec"),
+            Ok(vec![Some("k.sec".into()), Some("a.pem".into())])
+        );
         assert!(package_options("--key").is_err());
         assert!(package_options("--key a --key b").is_err());
         assert!(package_options("--bogus").is_err());

@@ -3,8 +3,10 @@
 //! OpenWrt's own `scripts/ipkg-build` writes (a gzipped GNU tar of `debian-binary`,
 //! `data.tar.gz` and `control.tar.gz`; owners 0, names sorted, times of the last commit), with
 //! the `Packages` index as `scripts/ipkg-make-index.sh` writes it, gzipped, and signed with a
-//! usign-compatible key when one is given (`signify-openbsd` makes and checks them).
+//! usign-compatible key when one is given (`signify-openbsd` makes and checks them); and the
+//! same packages for apk, OpenWrt 25.12's package manager (`apk`).
 
+pub mod apk;
 pub mod archive;
 
 use crate::build::dist_dir;
@@ -16,8 +18,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The version every package carries: the workspace's, release 1.
+/// The version every package carries: the workspace's, release 1 (`PKG_VERSION-rPKG_RELEASE`,
+/// as OpenWrt writes it and apk takes it).
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "-r1");
+pub const VERSION_NUMBER: &str = env!("CARGO_PKG_VERSION");
 
 /// Where a packaged file comes from.
 #[derive(Clone, Copy)]
@@ -208,9 +212,10 @@ pub fn package_dir(arch: &str) -> PathBuf {
     root().join("target/packages").join(arch)
 }
 
-/// Builds the dist files, then the packages and their index for every architecture, signed
-/// with `key` (a `signify-openbsd` secret key without a passphrase) when it is given.
-pub fn package(key: Option<&str>) -> Result {
+/// Builds the dist files, then the packages and their indexes for every architecture: the
+/// opkg index signed with `key` (a `signify-openbsd` secret key without a passphrase), the
+/// apk index with `apk_key` (an EC P-256 secret key in PEM), each when it is given.
+pub fn package(key: Option<&str>, apk_key: Option<&str>) -> Result {
     // Absolute, since signify runs in each package directory.
     let key = match key {
         Some(key) => {
@@ -218,8 +223,9 @@ pub fn package(key: Option<&str>) -> Result {
         }
         None => None,
     };
+    let apk_key = apk_key.map(apk::read_key).transpose()?;
     crate::build::dist()?;
-    build_packages(key.as_deref())
+    build_packages(key.as_deref(), apk_key.as_ref())
 }
 
 /// Where the key `test` and `conformance` sign the packages with is made (`key.pub`,
@@ -243,24 +249,20 @@ pub fn make_key(dir: &Path, name: &str, comment: &str) -> Result {
     )
 }
 
-/// Makes a new key in `dir` and builds the packages of the dist files with it.
+/// Makes new keys in `dir` (`key.pub` and `key.sec` for opkg, `apk-key.pem` and the public
+/// `apk-key.pub.pem` for apk) and builds the packages of the dist files with them.
 pub fn packages_with_a_run_key(dir: &Path) -> Result {
     make_key(dir, "key", "gluon-wan-tools test key")?;
-    build_packages(Some(&dir.join("key.sec")))
+    let apk_key = apk3::sign::Key::generate();
+    fs::write(dir.join("apk-key.pem"), apk_key.to_pem())?;
+    fs::set_permissions(dir.join("apk-key.pem"), fs::Permissions::from_mode(0o600))?;
+    fs::write(dir.join("apk-key.pub.pem"), apk_key.public_pem())?;
+    build_packages(Some(&dir.join("key.sec")), Some(&apk_key))
 }
 
 /// The packages and indexes of the dist files as they are.
-pub fn build_packages(key: Option<&Path>) -> Result {
-    let epoch = String::from_utf8_lossy(
-        &capture(
-            Command::new("git")
-                .current_dir(root())
-                .args(["log", "-1", "--format=%ct"]),
-        )?
-        .stdout,
-    )
-    .trim()
-    .to_string();
+pub fn build_packages(key: Option<&Path>, apk_key: Option<&apk3::sign::Key>) -> Result {
+    let epoch = last_commit_time()?;
     build_feed()?;
     let mut sizes = Vec::new();
     for target in TARGETS {
@@ -273,13 +275,14 @@ pub fn build_packages(key: Option<&Path>) -> Result {
             fs::create_dir_all(&dir)?;
             let mut index = String::new();
             for package in PACKAGES {
-                let (ipk, control) = build_package(package, triple, arch, &epoch, &dir)?;
+                let (ipk, control) = build_package(package, triple, arch, epoch, &dir)?;
                 index += &index_entry(&ipk, &control)?;
                 sizes.push((
                     *arch,
                     package.name,
                     installed_bytes(package, triple)?,
                     fs::metadata(&ipk)?.len(),
+                    0,
                 ));
             }
             fs::write(dir.join("Packages"), &index)?;
@@ -301,10 +304,39 @@ pub fn build_packages(key: Option<&Path>) -> Result {
                     ", index not signed (no --key)"
                 }
             );
+            let apk_dir = apk::feed_dir(arch);
+            let apk_sizes = apk::write_feed(PACKAGES, triple, arch, 1, epoch, apk_key, &apk_dir)?;
+            for (entry, (name, size)) in sizes.iter_mut().rev().zip(apk_sizes.iter().rev()) {
+                debug_assert_eq!(entry.1, *name);
+                entry.4 = *size;
+            }
+            eprintln!(
+                "xtask: {} apk packages for {arch} in {}{}",
+                PACKAGES.len(),
+                apk_dir.display(),
+                if apk_key.is_some() {
+                    ", index signed"
+                } else {
+                    ", index not signed (no --apk-key)"
+                }
+            );
         }
     }
     print_sizes(&sizes);
     Ok(())
+}
+
+/// The last commit's time, in seconds since 1970: what every packaged file is dated.
+pub fn last_commit_time() -> Result<u64> {
+    let out = capture(
+        Command::new("git")
+            .current_dir(root())
+            .args(["log", "-1", "--format=%ct"]),
+    )?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .parse()
+        .map_err(|_| crate::cmd::Failure(format!("the last commit's time: {text:?}")))
 }
 
 /// The bytes a package's files take once installed (before the file system compresses them).
@@ -316,15 +348,15 @@ fn installed_bytes(package: &Package, triple: &str) -> Result<u64> {
     Ok(bytes)
 }
 
-/// The size table of the packages: per architecture, each package's installed files and its
-/// `.ipk`, in bytes.
-fn print_sizes(sizes: &[(&str, &str, u64, u64)]) {
+/// The size table of the packages: per architecture, each package's installed files, its
+/// `.ipk` and its `.apk`, in bytes.
+fn print_sizes(sizes: &[(&str, &str, u64, u64, u64)]) {
     println!(
-        "{:<12} {:<22} {:>10} {:>8}",
-        "arch", "package", "installed", "ipk"
+        "{:<12} {:<22} {:>10} {:>8} {:>8}",
+        "arch", "package", "installed", "ipk", "apk"
     );
-    for (arch, name, installed, ipk) in sizes {
-        println!("{arch:<12} {name:<22} {installed:>15} {ipk:>9}");
+    for (arch, name, installed, ipk, apk) in sizes {
+        println!("{arch:<12} {name:<22} {installed:>10} {ipk:>8} {apk:>8}");
     }
 }
 
@@ -387,7 +419,7 @@ fn build_package(
     package: &Package,
     triple: &str,
     arch: &str,
-    epoch: &str,
+    epoch: u64,
     out: &Path,
 ) -> Result<(PathBuf, String)> {
     let stage = root()
@@ -411,10 +443,7 @@ fn build_package(
     run(Command::new("find")
         .arg(&stage)
         .args(["-type", "d", "-exec", "chmod", "0755", "{}", "+"]))?;
-    let mtime: u64 = epoch
-        .parse()
-        .map_err(|_| crate::cmd::Failure(format!("the last commit's time: {epoch:?}")))?;
-    let data = archive::tar(&archive::members_of(&stage, &["CONTROL"])?, mtime)?;
+    let data = archive::tar(&archive::members_of(&stage, &["CONTROL"])?, epoch)?;
     // ipkg-build counts the uncompressed data archive, in whole tar records.
     let installed = data.len();
     let mut control = String::new();
@@ -460,7 +489,7 @@ fn build_package(
             fs::set_permissions(&to, fs::Permissions::from_mode(0o755))?;
         }
     }
-    let control_tar = archive::tar(&archive::members_of(&control_dir, &[])?, mtime)?;
+    let control_tar = archive::tar(&archive::members_of(&control_dir, &[])?, epoch)?;
     let debian_binary = |bytes: &[u8]| archive::Member {
         name: "./debian-binary".to_string(),
         mode: 0o644,
@@ -480,7 +509,7 @@ fn build_package(
         },
     ];
     let ipk = out.join(format!("{}_{VERSION}_{arch}.ipk", package.name));
-    fs::write(&ipk, archive::gzip(&archive::tar(&outer, mtime)?)?)?;
+    fs::write(&ipk, archive::gzip(&archive::tar(&outer, epoch)?)?)?;
     Ok((ipk, control))
 }
 
@@ -493,11 +522,10 @@ fn index_entry(ipk: &Path, control: &str) -> Result<String> {
         .to_string_lossy()
         .into_owned();
     let size = fs::metadata(ipk)?.len();
-    let sum = String::from_utf8_lossy(&capture(Command::new("sha256sum").arg(ipk))?.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let sum = format!(
+        "{:x}",
+        <sha2::Sha256 as sha2::Digest>::digest(fs::read(ipk)?)
+    );
     let mut entry = String::new();
     for line in control.lines() {
         if line.starts_with("Description:") {

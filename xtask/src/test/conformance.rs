@@ -90,12 +90,16 @@ pub fn conformance(mirror: Option<&Path>) -> Result {
             );
         }
     }
+    tally.check(
+        "the apk3 crate's golden vectors are what the real apk mkpkg and apk mkndx make of its example",
+        || apk::golden_vectors(&programs, &work.join("apk-golden")),
+    );
     for target in TARGETS {
         for arch in target.openwrt_architectures {
             apk::check(
                 &mut tally,
                 &programs,
-                arch,
+                (target.triple, arch),
                 &openwrt,
                 &work.join("apk").join(arch),
             );

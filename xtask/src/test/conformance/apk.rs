@@ -10,6 +10,7 @@
 
 use super::build::Programs;
 use crate::cmd::{Result, capture, fail, printed, root, run_quiet};
+use crate::package::apk::{recipe_lists, recipe_scripts};
 use crate::test::tally::Tally;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -97,30 +98,6 @@ fn feed_packages(arch: &str, dest: &Path) -> Result<Vec<Described>> {
     Ok(packages)
 }
 
-/// The scripts OpenWrt 25.12's recipe gives a package without scripts of its own: the users of
-/// its `.rusers` made and its init scripts enabled and started after install (and after an
-/// upgrade, as one), stopped and disabled before removal.
-fn recipe_scripts(name: &str) -> [(&'static str, String); 3] {
-    let functions = "[ -s \"${IPKG_INSTROOT}/lib/functions.sh\" ] || exit 0\n\
-                     . \"${IPKG_INSTROOT}/lib/functions.sh\"\n\
-                     export root=\"${IPKG_INSTROOT}\"\n";
-    let post_install = format!(
-        "[ \"${{IPKG_NO_SCRIPT}}\" = \"1\" ] && exit 0\n{functions}export pkgname=\"{name}\"\n\
-         add_group_and_user\ndefault_postinst\n"
-    );
-    [
-        ("post-install", format!("#!/bin/sh\n{post_install}")),
-        (
-            "post-upgrade",
-            format!("#!/bin/sh\nexport PKG_UPGRADE=1\n{post_install}"),
-        ),
-        (
-            "pre-deinstall",
-            format!("#!/bin/sh\n{functions}export pkgname=\"{name}\"\ndefault_prerm\n"),
-        ),
-    ]
-}
-
 /// One package as OpenWrt 25.12's recipe packs it from its installed tree `idir`: the
 /// package's lists under /lib/apk/packages/ (`.rusers`, `.list` of every file and link,
 /// `.conffiles` and `.conffiles_static` with their SHA-256), its scripts, then `apk mkpkg`.
@@ -132,41 +109,16 @@ fn pack(
     scripts_dir: &Path,
     out: &Path,
 ) -> Result {
-    let lists = idir.join("lib/apk/packages");
-    fs::create_dir_all(&lists)?;
     let name = &package.name;
-    if !package.userid.is_empty() {
-        fs::write(
-            lists.join(format!("{name}.rusers")),
-            format!("{}\n", package.userid),
-        )?;
-    }
-    // Every file of the tree, as the archive of it names them (`./usr/sbin/dns54`), from /.
-    let mut files: Vec<String> = crate::package::archive::members_of(idir, &[])?
+    // Every file of the tree, as the archive of it names them (`./usr/sbin/dns54`).
+    let files: Vec<(String, Vec<u8>)> = crate::package::archive::members_of(idir, &[])?
         .into_iter()
-        .filter(|member| member.bytes.is_some())
-        .map(|member| member.name[1..].to_string())
+        .filter_map(|member| Some((member.name[2..].to_string(), member.bytes?)))
         .collect();
-    files.sort();
-    fs::write(
-        lists.join(format!("{name}.list")),
-        files.iter().map(|f| format!("{f}\n")).collect::<String>(),
-    )?;
-    if !package.conffiles.is_empty() {
-        let mut conffiles = String::new();
-        let mut with_sums = String::new();
-        for file in &package.conffiles {
-            conffiles.push_str(&format!("{file}\n"));
-            let path = idir.join(file.trim_start_matches('/'));
-            if path.is_file() {
-                let sum = capture(Command::new("sha256sum").arg(&path))?;
-                let sum = String::from_utf8_lossy(&sum.stdout);
-                let sum = sum.split_whitespace().next().unwrap_or_default();
-                with_sums.push_str(&format!("{file} {sum}\n"));
-            }
-        }
-        fs::write(lists.join(format!("{name}.conffiles")), conffiles)?;
-        fs::write(lists.join(format!("{name}.conffiles_static")), with_sums)?;
+    for (path, contents) in recipe_lists(name, &files, &package.userid, &package.conffiles) {
+        let path = idir.join(path);
+        fs::create_dir_all(path.parent().expect("a list has a directory"))?;
+        fs::write(path, contents)?;
     }
     fs::create_dir_all(scripts_dir)?;
     let mut mkpkg = programs.command("apk");
@@ -200,12 +152,12 @@ fn pack(
             .arg(format!("provides:{}", provides.join(" ")));
     }
     for (kind, text) in recipe_scripts(name) {
-        let script = scripts_dir.join(kind);
+        let script = scripts_dir.join(kind.name());
         fs::write(&script, text)?;
         fs::set_permissions(&script, fs::Permissions::from_mode(0o755))?;
         mkpkg
             .arg("--script")
-            .arg(format!("{kind}:{}", script.display()));
+            .arg(format!("{}:{}", kind.name(), script.display()));
     }
     mkpkg
         .arg("--info")
@@ -360,8 +312,15 @@ impl Root<'_> {
     }
 }
 
-/// Every check of one architecture.
-pub fn check(tally: &mut Tally, programs: &Programs, arch: &str, openwrt: &Path, work: &Path) {
+/// Every check of one architecture: the feed Makefile packed by 25.12's recipe, then the
+/// feed `cargo xtask package` wrote for apk (`triple`'s files).
+pub fn check(
+    tally: &mut Tally,
+    programs: &Programs,
+    (triple, arch): (&str, &str),
+    openwrt: &Path,
+    work: &Path,
+) {
     let name = |what: &str| format!("apk ({arch}): {what}");
     let mut ready = false;
     tally.check(
@@ -501,6 +460,147 @@ pub fn check(tally: &mut Tally, programs: &Programs, arch: &str, openwrt: &Path,
         let node = new_root("changed", &keys, &[&changed, &base])?;
         refused(&node)
     });
+    own_feed(tally, programs, (triple, arch), openwrt, work);
+}
+
+/// The apk feed `cargo xtask package` wrote (`target/packages/apk/ARCH`, signed with the
+/// run's key), installed by the real apk beside the stand-ins of the node's own packages.
+fn own_feed(
+    tally: &mut Tally,
+    programs: &Programs,
+    (triple, arch): (&str, &str),
+    openwrt: &Path,
+    work: &Path,
+) {
+    let name = |what: &str| format!("apk ({arch}), the feed of `cargo xtask package`: {what}");
+    let feed = crate::package::apk::feed_dir(arch);
+    let run_keys = crate::package::run_key_dir();
+    let keys = work.join("keys/own");
+    let base = work.join("base");
+    let node = |label: &str, keys: &Path, repos: &[&Path], fresh: bool| -> Result<Root<'_>> {
+        let root = work.join("roots").join(label);
+        let node = Root {
+            root,
+            keys: keys.to_path_buf(),
+            repos: repos.iter().map(|r| r.to_path_buf()).collect(),
+            arch,
+            programs,
+        };
+        if fresh {
+            let _ = fs::remove_dir_all(&node.root);
+            fs::create_dir_all(&node.root)?;
+            node.apk_ok(&["add", "--initdb"])?;
+        }
+        Ok(node)
+    };
+    tally.check(
+        &name("every package installs with the index's signature checked against the published key, and is removed"),
+        || {
+            fs::create_dir_all(&keys)?;
+            fs::copy(
+                feed.join(crate::package::apk::PUBLIC_KEY),
+                keys.join(crate::package::apk::PUBLIC_KEY),
+            )?;
+            let node = node("own-install", &keys, &[&feed, &base], true)?;
+            let mut add = vec!["add"];
+            add.extend(
+                super::feed::EVERY_PACKAGE
+                    .iter()
+                    .filter(|p| **p != "gluon-wan-packetmark"),
+            );
+            node.apk_ok(&add)?;
+            let installed = node.installed()?;
+            if let Some(missing) = super::feed::EVERY_PACKAGE
+                .iter()
+                .find(|p| !installed.iter().any(|i| i == *p))
+            {
+                return fail(format!("{missing} is not installed: {installed:?}"));
+            }
+            if let Some(missing) = super::feed::A_FILE_OF_EACH.iter().find(|f| !node.has(f)) {
+                return fail(format!("/{missing} is not installed"));
+            }
+            let dns54 = fs::read(node.root.join("usr/sbin/dns54"))?;
+            if dns54 != fs::read(crate::build::dist_dir(triple).join("dns54"))? {
+                return fail("/usr/sbin/dns54 is not the dist file");
+            }
+            let mut del = vec!["del"];
+            del.extend(super::feed::EVERY_PACKAGE);
+            node.apk_ok(&del)?;
+            if let Some(left) = super::feed::A_FILE_OF_EACH.iter().find(|f| node.has(f)) {
+                return fail(format!("/{left} is left after apk del"));
+            }
+            Ok(())
+        },
+    );
+    tally.check(
+        &name("the post-install scripts apk keeps, run with OpenWrt's functions.sh, make the users of .rusers and enable the init script"),
+        || {
+            let node = node("own-scripts", &keys, &[&feed, &base], true)?;
+            node.apk_ok(&["add", "gluon-wan-dns54", "gluon-wan-viawan"])?;
+            run_kept_post_install_scripts(&node, openwrt, &work.join("own-scripts-kept"))
+        },
+    );
+    tally.check(
+        &name("a feed of the next release upgrades every package, and gluon-wan-dns54 still replaces gluon-wan-dnsmasq"),
+        || {
+            let next = work.join("own-feed-r2");
+            let key = crate::package::apk::read_key(&run_keys.join("apk-key.pem").to_string_lossy())?;
+            crate::package::apk::write_feed(
+                crate::package::PACKAGES,
+                triple,
+                arch,
+                2,
+                crate::package::last_commit_time()?,
+                Some(&key),
+                &next,
+            )?;
+            let before = node("own-upgrade", &keys, &[&feed, &base], true)?;
+            before.apk_ok(&["add", "needs-gluon-wan-dnsmasq"])?;
+            before.apk_ok(&["add", "gluon-wan-dns54", "gluon-wan-routes", "gluon-wan-viawan"])?;
+            let after = node("own-upgrade", &keys, &[&next, &base], false)?;
+            after.apk_ok(&["upgrade"])?;
+            let versions = after.apk_ok(&["info", "-v"])?;
+            for package in ["gluon-wan-dns54", "gluon-wan-routes", "gluon-wan-viawan", "gluon-wan-packetmark"] {
+                if !versions.contains(&format!("{package}-{}-r2", crate::package::VERSION_NUMBER)) {
+                    return fail(format!("{package} is not at release 2: {versions}"));
+                }
+            }
+            let installed = after.installed()?;
+            if installed.iter().any(|p| p == "gluon-wan-dnsmasq")
+                || !installed.iter().any(|p| p == "needs-gluon-wan-dnsmasq")
+            {
+                return fail(format!("installed after the upgrade: {installed:?}"));
+            }
+            Ok(())
+        },
+    );
+    tally.check(
+        &name("an index checked against another key, or changed, is refused"),
+        || {
+            let foreign = node(
+                "own-foreign",
+                &work.join("keys/foreign"),
+                &[&feed, &base],
+                true,
+            )?;
+            refused(&foreign)?;
+            let changed = work.join("own-changed-feed");
+            let _ = fs::remove_dir_all(&changed);
+            run_quiet(Command::new("cp").arg("-a").arg(&feed).arg(&changed))?;
+            let index = changed.join("packages.adb");
+            let mut bytes = apk3::adb::inflate(&fs::read(&index)?)?;
+            let Some(at) = bytes
+                .windows(b"gluon-wan-viawan".len())
+                .position(|w| w == b"gluon-wan-viawan")
+            else {
+                return fail("packages.adb does not name gluon-wan-viawan");
+            };
+            bytes[at + "gluon-wan-".len()] = b'V';
+            // Stored as it is (`ADB.`), which apk reads as well as `ADBd`.
+            fs::write(&index, bytes)?;
+            refused(&node("own-changed", &keys, &[&changed, &base], true)?)
+        },
+    );
 }
 
 /// apk refuses the feed's index for its signature: nothing of it installs.
@@ -599,6 +699,107 @@ fn prepare(programs: &Programs, arch: &str, work: &Path) -> Result {
     }
     index(programs, &base, &secret, "deflate")?;
     index(programs, &libc_only, &secret, "deflate")
+}
+
+/// Where the golden vectors of the apk3 crate live.
+fn golden_dir() -> PathBuf {
+    root().join("apk3/tests/golden")
+}
+
+/// The real `apk mkpkg` and `apk mkndx` make the apk3 crate's example packages (stored
+/// without compression) and their unsigned index, and what they make must be the golden
+/// vectors byte for byte. With `GWT_CAPTURE_APK_GOLDEN=1` the vectors are written instead:
+/// how they were captured.
+pub fn golden_vectors(programs: &Programs, work: &Path) -> Result {
+    let _ = fs::remove_dir_all(work);
+    let out = work.join("out");
+    fs::create_dir_all(&out)?;
+    let mut made = Vec::new();
+    for package in apk3::example::packages() {
+        let info = &package.info;
+        let tree = work.join("tree").join(&info.name);
+        fs::create_dir_all(&tree)?;
+        for file in &package.files {
+            let path = tree.join(&file.path);
+            fs::create_dir_all(path.parent().expect("a file has a directory"))?;
+            fs::write(&path, &file.contents)?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(file.mode))?;
+        }
+        run_quiet(
+            Command::new("find")
+                .arg(&tree)
+                .args(["-type", "d", "-exec", "chmod", "0755", "{}", "+"]),
+        )?;
+        let mut mkpkg = programs.command("apk");
+        mkpkg
+            .args(["mkpkg", "--compression", "none"])
+            .env("SOURCE_DATE_EPOCH", package.mtime.to_string());
+        for (key, value) in [
+            ("name", info.name.clone()),
+            ("version", info.version.clone()),
+            ("description", info.description.clone()),
+            ("arch", info.arch.clone()),
+            ("license", info.license.clone()),
+            ("origin", info.origin.clone()),
+            ("maintainer", info.maintainer.clone()),
+            ("url", info.url.clone()),
+            ("depends", info.depends.join(" ")),
+            ("provides", info.provides.join(" ")),
+        ] {
+            if !value.is_empty() {
+                mkpkg.arg("--info").arg(format!("{key}:{value}"));
+            }
+        }
+        let scripts = work.join("scripts").join(&info.name);
+        fs::create_dir_all(&scripts)?;
+        for (kind, text) in &package.scripts {
+            let script = scripts.join(kind.name());
+            fs::write(&script, text)?;
+            mkpkg
+                .arg("--script")
+                .arg(format!("{}:{}", kind.name(), script.display()));
+        }
+        let file = out.join(format!("{}-{}.apk", info.name, info.version));
+        mkpkg.arg("--files").arg(&tree).arg("--output").arg(&file);
+        run_quiet(&mut mkpkg)?;
+        made.push(file);
+    }
+    run_quiet(
+        programs
+            .command("apk")
+            .args([
+                "mkndx",
+                "--allow-untrusted",
+                "--compression",
+                "none",
+                "--output",
+            ])
+            .arg(out.join("packages.adb"))
+            .args(&made),
+    )?;
+    made.push(out.join("packages.adb"));
+    let capture = std::env::var_os("GWT_CAPTURE_APK_GOLDEN").is_some_and(|v| v == "1");
+    let mut differ = Vec::new();
+    for file in &made {
+        let name = file.file_name().expect("a file");
+        let golden = golden_dir().join(name);
+        if capture {
+            fs::copy(file, &golden)?;
+        } else if fs::read(&golden).ok() != Some(fs::read(file)?) {
+            differ.push(format!(
+                "{} (the real apk's: {})",
+                golden.display(),
+                file.display()
+            ));
+        }
+    }
+    if !differ.is_empty() {
+        return fail(format!(
+            "not what the real apk-tools makes: {}",
+            differ.join(", ")
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
