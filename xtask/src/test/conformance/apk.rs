@@ -264,8 +264,8 @@ struct Root<'a> {
 }
 
 impl Root<'_> {
-    /// `apk ARGS` on this root; `add` and `del` without running scripts (they run in the
-    /// root, which has no shell: `run_kept_post_install_scripts` runs them).
+    /// `apk ARGS` on this root; `add`, `del` and `upgrade` without running scripts (they run
+    /// in the root, which has no shell: `run_kept_post_install_scripts` runs them).
     fn apk(&self, args: &[&str]) -> Result<Output> {
         let mut cmd = self.programs.command("apk");
         cmd.arg("--root")
@@ -276,7 +276,7 @@ impl Root<'_> {
         for repo in &self.repos {
             cmd.arg("--repository").arg(repo.join("packages.adb"));
         }
-        if let [command @ ("add" | "del"), rest @ ..] = args {
+        if let [command @ ("add" | "del" | "upgrade"), rest @ ..] = args {
             cmd.args([*command, "--no-scripts"]).args(rest);
         } else {
             cmd.args(args);
@@ -496,10 +496,15 @@ fn own_feed(
     tally.check(
         &name("every package installs with the index's signature checked against the published key, and is removed"),
         || {
+            // The node trusts the key of its own packages (the stand-ins') and the feed's.
             fs::create_dir_all(&keys)?;
             fs::copy(
                 feed.join(crate::package::apk::PUBLIC_KEY),
                 keys.join(crate::package::apk::PUBLIC_KEY),
+            )?;
+            fs::copy(
+                work.join("keys/signer.pub.pem"),
+                keys.join("signer.pub.pem"),
             )?;
             let node = node("own-install", &keys, &[&feed, &base], true)?;
             let mut add = vec!["add"];
