@@ -263,7 +263,64 @@ struct Root<'a> {
     programs: &'a Programs,
 }
 
-impl Root<'_> {
+impl<'a> Root<'a> {
+    /// The root `work`/roots/`label` for `arch`, trusting the keys in `keys`, with the
+    /// repositories `repos`; emptied and given an empty database when `fresh`.
+    fn at(
+        programs: &'a Programs,
+        arch: &'a str,
+        work: &Path,
+        (label, keys, repos): (&str, &Path, &[&Path]),
+        fresh: bool,
+    ) -> Result<Root<'a>> {
+        let node = Root {
+            root: work.join("roots").join(label),
+            keys: keys.to_path_buf(),
+            repos: repos.iter().map(|r| r.to_path_buf()).collect(),
+            arch,
+            programs,
+        };
+        if fresh {
+            let _ = fs::remove_dir_all(&node.root);
+            fs::create_dir_all(&node.root)?;
+            node.apk_ok(&["add", "--initdb"])?;
+        }
+        Ok(node)
+    }
+
+    /// Every package of the feed installs (viawan pulling in packetmark), with the files it
+    /// must bring, and `apk del` removes them all.
+    fn install_every_package_and_remove(
+        &self,
+        check_installed: impl Fn(&Self) -> Result,
+    ) -> Result {
+        let mut add = vec!["add"];
+        add.extend(
+            super::feed::EVERY_PACKAGE
+                .iter()
+                .filter(|p| **p != "gluon-wan-packetmark"),
+        );
+        self.apk_ok(&add)?;
+        let installed = self.installed()?;
+        if let Some(missing) = super::feed::EVERY_PACKAGE
+            .iter()
+            .find(|p| !installed.iter().any(|i| i == *p))
+        {
+            return fail(format!("{missing} is not installed: {installed:?}"));
+        }
+        if let Some(missing) = super::feed::A_FILE_OF_EACH.iter().find(|f| !self.has(f)) {
+            return fail(format!("/{missing} is not installed"));
+        }
+        check_installed(self)?;
+        let mut del = vec!["del"];
+        del.extend(super::feed::EVERY_PACKAGE);
+        self.apk_ok(&del)?;
+        if let Some(left) = super::feed::A_FILE_OF_EACH.iter().find(|f| self.has(f)) {
+            return fail(format!("/{left} is left after apk del"));
+        }
+        Ok(())
+    }
+
     /// `apk ARGS` on this root; `add`, `del` and `upgrade` without running scripts (they run
     /// in the root, which has no shell: `run_kept_post_install_scripts` runs them).
     fn apk(&self, args: &[&str]) -> Result<Output> {
@@ -339,48 +396,12 @@ pub fn check(
     let feed = work.join("feed");
     let base = work.join("base");
     let libc_only = work.join("libc-only");
-    let new_root = |label: &str, keys: &Path, repos: &[&Path]| -> Result<Root<'_>> {
-        let root = work.join("roots").join(label);
-        let _ = fs::remove_dir_all(&root);
-        fs::create_dir_all(&root)?;
-        let node = Root {
-            root,
-            keys: keys.to_path_buf(),
-            repos: repos.iter().map(|r| r.to_path_buf()).collect(),
-            arch,
-            programs,
-        };
-        node.apk_ok(&["add", "--initdb"])?;
-        Ok(node)
+    let new_root = |label: &str, keys: &Path, repos: &[&Path]| {
+        Root::at(programs, arch, work, (label, keys, repos), true)
     };
     tally.check(
         &name("every package installs with the index's signature checked, viawan pulling in packetmark, and is removed"),
-        || {
-            let node = new_root("install", &keys, &[&feed, &base])?;
-            let mut add = vec!["add"];
-            add.extend(
-                super::feed::EVERY_PACKAGE
-                    .iter()
-                    .filter(|p| **p != "gluon-wan-packetmark"),
-            );
-            node.apk_ok(&add)?;
-            let installed = node.installed()?;
-            for package in super::feed::EVERY_PACKAGE {
-                if !installed.iter().any(|p| p == package) {
-                    return fail(format!("{package} is not installed: {installed:?}"));
-                }
-            }
-            if let Some(missing) = super::feed::A_FILE_OF_EACH.iter().find(|f| !node.has(f)) {
-                return fail(format!("/{missing} is not installed"));
-            }
-            let mut del = vec!["del"];
-            del.extend(super::feed::EVERY_PACKAGE);
-            node.apk_ok(&del)?;
-            if let Some(left) = super::feed::A_FILE_OF_EACH.iter().find(|f| node.has(f)) {
-                return fail(format!("/{left} is left after apk del"));
-            }
-            Ok(())
-        },
+        || new_root("install", &keys, &[&feed, &base])?.install_every_package_and_remove(|_| Ok(())),
     );
     tally.check(
         &name("the post-install scripts apk keeps, run with OpenWrt's functions.sh, make the users of .rusers and enable the init script"),
@@ -445,18 +466,7 @@ pub fn check(
         index(programs, &changed, &work.join("keys/signer.pem"), "none")?;
         // Unchanged, it serves.
         new_root("unchanged", &keys, &[&changed, &base])?.apk_ok(&["add", "gluon-wan-routes"])?;
-        let index = changed.join("packages.adb");
-        let mut bytes = fs::read(&index)?;
-        // One letter of another package's name in the signed block, the signature left as
-        // it was: gluon-wan-routes itself would still be named as before.
-        let Some(at) = bytes
-            .windows(b"gluon-wan-viawan".len())
-            .position(|w| w == b"gluon-wan-viawan")
-        else {
-            return fail("packages.adb does not name gluon-wan-viawan as stored");
-        };
-        bytes[at + "gluon-wan-".len()] = b'V';
-        fs::write(&index, bytes)?;
+        change_index(&changed.join("packages.adb"))?;
         let node = new_root("changed", &keys, &[&changed, &base])?;
         refused(&node)
     });
@@ -477,21 +487,8 @@ fn own_feed(
     let run_keys = crate::package::run_key_dir();
     let keys = work.join("keys/own");
     let base = work.join("base");
-    let node = |label: &str, keys: &Path, repos: &[&Path], fresh: bool| -> Result<Root<'_>> {
-        let root = work.join("roots").join(label);
-        let node = Root {
-            root,
-            keys: keys.to_path_buf(),
-            repos: repos.iter().map(|r| r.to_path_buf()).collect(),
-            arch,
-            programs,
-        };
-        if fresh {
-            let _ = fs::remove_dir_all(&node.root);
-            fs::create_dir_all(&node.root)?;
-            node.apk_ok(&["add", "--initdb"])?;
-        }
-        Ok(node)
+    let node = |label: &str, keys: &Path, repos: &[&Path], fresh: bool| {
+        Root::at(programs, arch, work, (label, keys, repos), fresh)
     };
     tally.check(
         &name("every package installs with the index's signature checked against the published key, and is removed"),
@@ -507,34 +504,13 @@ fn own_feed(
                 keys.join("signer.pub.pem"),
             )?;
             let node = node("own-install", &keys, &[&feed, &base], true)?;
-            let mut add = vec!["add"];
-            add.extend(
-                super::feed::EVERY_PACKAGE
-                    .iter()
-                    .filter(|p| **p != "gluon-wan-packetmark"),
-            );
-            node.apk_ok(&add)?;
-            let installed = node.installed()?;
-            if let Some(missing) = super::feed::EVERY_PACKAGE
-                .iter()
-                .find(|p| !installed.iter().any(|i| i == *p))
-            {
-                return fail(format!("{missing} is not installed: {installed:?}"));
-            }
-            if let Some(missing) = super::feed::A_FILE_OF_EACH.iter().find(|f| !node.has(f)) {
-                return fail(format!("/{missing} is not installed"));
-            }
-            let dns54 = fs::read(node.root.join("usr/sbin/dns54"))?;
-            if dns54 != fs::read(crate::build::dist_dir(triple).join("dns54"))? {
-                return fail("/usr/sbin/dns54 is not the dist file");
-            }
-            let mut del = vec!["del"];
-            del.extend(super::feed::EVERY_PACKAGE);
-            node.apk_ok(&del)?;
-            if let Some(left) = super::feed::A_FILE_OF_EACH.iter().find(|f| node.has(f)) {
-                return fail(format!("/{left} is left after apk del"));
-            }
-            Ok(())
+            node.install_every_package_and_remove(|node| {
+                let dns54 = fs::read(node.root.join("usr/sbin/dns54"))?;
+                if dns54 != fs::read(crate::build::dist_dir(triple).join("dns54"))? {
+                    return fail("/usr/sbin/dns54 is not the dist file");
+                }
+                Ok(())
+            })
         },
     );
     tally.check(
@@ -592,20 +568,26 @@ fn own_feed(
             let changed = work.join("own-changed-feed");
             let _ = fs::remove_dir_all(&changed);
             run_quiet(Command::new("cp").arg("-a").arg(&feed).arg(&changed))?;
-            let index = changed.join("packages.adb");
-            let mut bytes = apk3::adb::inflate(&fs::read(&index)?)?;
-            let Some(at) = bytes
-                .windows(b"gluon-wan-viawan".len())
-                .position(|w| w == b"gluon-wan-viawan")
-            else {
-                return fail("packages.adb does not name gluon-wan-viawan");
-            };
-            bytes[at + "gluon-wan-".len()] = b'V';
-            // Stored as it is (`ADB.`), which apk reads as well as `ADBd`.
-            fs::write(&index, bytes)?;
+            change_index(&changed.join("packages.adb"))?;
             refused(&node("own-changed", &keys, &[&changed, &base], true)?)
         },
     );
+}
+
+/// Changes one letter of another package's name in an index's signed block, the signature
+/// left as it was (gluon-wan-routes itself is still named as before); a deflated index is
+/// stored inflated (`ADB.`), which apk reads as well as `ADBd`.
+fn change_index(index: &Path) -> Result {
+    let mut bytes = apk3::adb::inflate(&fs::read(index)?)?;
+    let Some(at) = bytes
+        .windows(b"gluon-wan-viawan".len())
+        .position(|w| w == b"gluon-wan-viawan")
+    else {
+        return fail("packages.adb does not name gluon-wan-viawan");
+    };
+    bytes[at + "gluon-wan-".len()] = b'V';
+    fs::write(index, bytes)?;
+    Ok(())
 }
 
 /// apk refuses the feed's index for its signature: nothing of it installs.
