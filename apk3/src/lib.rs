@@ -9,7 +9,11 @@
 //! - [`package`]: a package's buffer and file;
 //! - [`index`]: the index of packages;
 //! - [`sign`]: EC P-256 keys and the signature block;
-//! - [`version`]: the versions and names apk takes.
+//! - [`version`]: the versions and names apk takes;
+//! - [`example`]: the packages the golden vectors were made from.
+//!
+//! The readers here (`adb::entries`, `package::files`, `index::listed`) are for files this
+//! crate or apk wrote: they trust the offsets in them and panic on others.
 
 pub mod adb;
 pub mod example;
