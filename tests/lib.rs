@@ -44,6 +44,11 @@ pub fn dist_dir(triple: &str) -> PathBuf {
 pub fn package_dir(arch: &str) -> (PathBuf, PathBuf) {
     let dir = passed_or_default("GWT_PACKAGE_DIR", "target/packages").join(arch);
     let key = passed_or_default("GWT_PACKAGE_KEY", "target/package-test-key/key.pub");
+    made_by_the_test_run(dir, key)
+}
+
+/// `dir` and `key`, which `cargo xtask test` makes; stops the test when either is missing.
+fn made_by_the_test_run(dir: PathBuf, key: PathBuf) -> (PathBuf, PathBuf) {
     assert!(
         dir.is_dir() && key.is_file(),
         "{} or {} is missing: run `cargo xtask test`",
@@ -60,14 +65,7 @@ pub fn apk_feed_dir(arch: &str) -> (PathBuf, PathBuf) {
     let dir = passed_or_default("GWT_PACKAGE_DIR", "target/packages")
         .join("apk")
         .join(arch);
-    let key = key.with_file_name("apk-key.pub.pem");
-    assert!(
-        dir.is_dir() && key.is_file(),
-        "{} or {} is missing: run `cargo xtask test`",
-        dir.display(),
-        key.display()
-    );
-    (dir, key)
+    made_by_the_test_run(dir, key.with_file_name("apk-key.pub.pem"))
 }
 
 /// A command that runs `program` of `target`: through its qemu, or natively.

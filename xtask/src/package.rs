@@ -306,9 +306,10 @@ pub fn build_packages(key: Option<&Path>, apk_key: Option<&apk3::sign::Key>) -> 
             );
             let apk_dir = apk::feed_dir(arch);
             let apk_sizes = apk::write_feed(PACKAGES, triple, arch, 1, epoch, apk_key, &apk_dir)?;
-            for (entry, (name, size)) in sizes.iter_mut().rev().zip(apk_sizes.iter().rev()) {
-                debug_assert_eq!(entry.1, *name);
-                entry.4 = *size;
+            // This architecture's rows are the last, in the same order.
+            let first = sizes.len() - PACKAGES.len();
+            for (entry, size) in sizes[first..].iter_mut().zip(apk_sizes) {
+                entry.4 = size;
             }
             eprintln!(
                 "xtask: {} apk packages for {arch} in {}{}",

@@ -162,8 +162,8 @@ fn make(
 }
 
 /// Writes the feed of `arch` into `out` (emptied first): each package deflated as apk
-/// stores them, the index signed with `key` and its public key beside it. Returns each
-/// package's name and the size of its `.apk`.
+/// stores them, the index signed with `key` and its public key beside it. Returns the size of
+/// each package's `.apk`, in the order of `packages`.
 pub fn write_feed(
     packages: &[Package],
     triple: &str,
@@ -172,7 +172,7 @@ pub fn write_feed(
     mtime: u64,
     key: Option<&Key>,
     out: &std::path::Path,
-) -> Result<Vec<(&'static str, u64)>> {
+) -> Result<Vec<u64>> {
     if out.exists() {
         fs::remove_dir_all(out)?;
     }
@@ -186,7 +186,7 @@ pub fn write_feed(
         let stored = apk3::adb::deflate(&built.file);
         let (name, version) = apk3::package::identity(&built.adb);
         fs::write(out.join(format!("{name}-{version}.apk")), &stored)?;
-        sizes.push((package.name, stored.len() as u64));
+        sizes.push(stored.len() as u64);
         made.push((built.adb, stored.len() as u64));
     }
     let entries: Vec<apk3::index::Entry> = made

@@ -203,29 +203,46 @@ fn stand_in(
     run_quiet(&mut mkpkg)
 }
 
-/// `apk mkndx` over every package of `dir`, signed with the secret key `key`, compressed with
-/// `compression` (`deflate`, as OpenWrt's are, or `none`).
+/// `apk mkndx` over every package of `dir`, in the order of their names, signed with the
+/// secret key `key`, compressed with `compression` (`deflate`, as OpenWrt's are, or `none`).
 fn index(programs: &Programs, dir: &Path, key: &Path, compression: &str) -> Result {
     let mut packages: Vec<PathBuf> = fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "apk"))
         .collect();
     packages.sort();
-    run_quiet(
-        programs
-            .command("apk")
-            .args([
-                "mkndx",
-                "--allow-untrusted",
-                "--compression",
-                compression,
-                "--output",
-            ])
-            .arg(dir.join("packages.adb"))
-            .arg("--sign-key")
-            .arg(key)
-            .args(&packages),
+    mkndx(
+        programs,
+        &dir.join("packages.adb"),
+        &packages,
+        Some(key),
+        compression,
     )
+}
+
+/// `apk mkndx` of `packages`, in that order (it decides the index's bytes), into `output`,
+/// signed with `key` when one is given.
+fn mkndx(
+    programs: &Programs,
+    output: &Path,
+    packages: &[PathBuf],
+    key: Option<&Path>,
+    compression: &str,
+) -> Result {
+    let mut mkndx = programs.command("apk");
+    mkndx
+        .args([
+            "mkndx",
+            "--allow-untrusted",
+            "--compression",
+            compression,
+            "--output",
+        ])
+        .arg(output);
+    if let Some(key) = key {
+        mkndx.arg("--sign-key").arg(key);
+    }
+    run_quiet(mkndx.args(packages))
 }
 
 /// An EC P-256 key pair, as OpenWrt 25.12 signs its indexes with: `name`.pem (secret) and
@@ -751,19 +768,7 @@ pub fn golden_vectors(programs: &Programs, work: &Path) -> Result {
         run_quiet(&mut mkpkg)?;
         made.push(file);
     }
-    run_quiet(
-        programs
-            .command("apk")
-            .args([
-                "mkndx",
-                "--allow-untrusted",
-                "--compression",
-                "none",
-                "--output",
-            ])
-            .arg(out.join("packages.adb"))
-            .args(&made),
-    )?;
+    mkndx(programs, &out.join("packages.adb"), &made, None, "none")?;
     made.push(out.join("packages.adb"));
     let capture = std::env::var_os("GWT_CAPTURE_APK_GOLDEN").is_some_and(|v| v == "1");
     let mut differ = Vec::new();
